@@ -27,6 +27,6 @@ std::string RandomHex(int bytes) {
   return out;
 }
 
-std::string NewId(std::string_view prefix) { return absl::StrCat(prefix, "-", RandomHex(6)); }
+std::string NewId(std::string_view prefix) { return absl::StrCat(std::string(prefix), "-", RandomHex(6)); }
 
 }  // namespace ecgbench::common

@@ -9,7 +9,7 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": invalid JSON at byte ", e.byte, ": ", e.what()));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), ": invalid JSON at byte ", e.byte, ": ", e.what()));
   }
 }
 

@@ -1,0 +1,140 @@
+// The representation section: how an ECG reaches the LLM (kind + encoder), with the kind/encoder
+// compatibility rules of upstream's assert_data_model_match.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/spec/spec_parser.h"
+
+namespace ecgbench::common {
+namespace {
+
+const std::vector<std::string> kKinds = {"signal", "stacked_signal", "image", "token", "features"};
+const std::vector<std::string> kEncoders = {"projection", "st_mem", "mtae", "mlae", "merl",
+                                            "signal2vec", "clip", "siglip", "vit", "none"};
+const std::vector<std::string> kEcgEncoders = {"projection", "st_mem", "mtae", "mlae", "merl"};
+const std::vector<std::string> kVisionEncoders = {"clip", "siglip", "vit"};
+const std::vector<std::string> kTokenEncoders = {"none", "signal2vec"};
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Reads `encoder:` (a name or {name?, path?, pretrain?}); returns false when invalid.
+bool ParseEncoder(SectionReader& r, EncoderSpec* out) {
+  const SpecNode& node = *r.Get("encoder");
+  const std::string path = r.PathOf("encoder");
+  if (node.IsScalar()) return ReadEnum(node, path, kEncoders, &out->name, r.diag());
+  if (!node.IsMap()) {
+    r.diag()->Error(EffectivePath(node, path), node.line,
+                    absl::StrCat("expected one of ", absl::StrJoin(kEncoders, "|"),
+                                 " or a mapping {name, path, pretrain}, got ", DescribeNode(node)));
+    return false;
+  }
+  SectionReader enc(node, path, r.KeyLine("encoder"), r.diag());
+  const size_t errors = r.diag()->size();
+  const bool has_name = enc.Enum("name", kEncoders, &out->name);
+  const bool has_path = enc.String("path", &out->path);
+  enc.Bool("pretrain", &out->pretrain);
+  enc.Finish();
+  if (r.diag()->size() != errors) return false;
+  if (!has_name && !has_path) {
+    r.diag()->Error(enc.PathOf("name"), enc.line(), "required key missing (give name, path or both)");
+    return false;
+  }
+  if (out->name == "none" && (has_path || out->pretrain)) {
+    r.diag()->Error(enc.PathOf(has_path ? "path" : "pretrain"), enc.KeyLine(has_path ? "path" : "pretrain"),
+                    "encoder none takes no path and no pretraining");
+    return false;
+  }
+  if (out->pretrain && out->name == "projection") {
+    r.diag()->Error(enc.PathOf("pretrain"), enc.KeyLine("pretrain"),
+                    "encoder projection has no pretraining stage (it trains with the LLM)");
+    return false;
+  }
+  return true;
+}
+
+std::string DescribeEncoder(const EncoderSpec& encoder) {
+  if (!encoder.name.empty()) return absl::StrCat("\"", encoder.name, "\"");
+  return absl::StrCat("{path: \"", encoder.path, "\"}");
+}
+
+// upstream's assert_data_model_match, plus `features` (projection only).
+void CheckKindEncoder(SectionReader& r, const RepresentationSpec& rep) {
+  const std::string& name = rep.encoder.name;
+  std::string needs;
+  if (rep.kind == "token" && !Contains(kTokenEncoders, name)) {
+    needs = "none|signal2vec";
+  } else if ((rep.kind == "image" || rep.kind == "stacked_signal") &&
+             !(Contains(kVisionEncoders, name) || name.empty())) {
+    needs = "a vision encoder: clip|siglip|vit or {path: ...}";
+  } else if (rep.kind == "signal" && !Contains(kEcgEncoders, name)) {
+    needs = "an ECG encoder: projection|st_mem|mtae|mlae|merl";
+  } else if (rep.kind == "features" && name != "projection") {
+    needs = "projection";
+  }
+  if (needs.empty()) return;
+  const SpecNode& node = *r.Get("encoder");
+  r.diag()->Error(EffectivePath(node, r.PathOf("encoder")), node.line,
+                  absl::StrCat("representation.kind ", rep.kind, " needs ", needs, ", got ",
+                               DescribeEncoder(rep.encoder)));
+}
+
+void ParseEcgByte(SectionReader& r, EcgByteSpec* out) {
+  const SpecNode* node = r.Get("ecg_byte");
+  if (node == nullptr) return;
+  SectionReader ecg_byte(*node, r.PathOf("ecg_byte"), r.KeyLine("ecg_byte"), r.diag());
+  ecg_byte.Int("merges", IntRange{1, 1000000}, &out->merges);
+  ecg_byte.Int64("samples", IntRange{1, 100000000}, &out->samples);
+  ecg_byte.String("tokenizer", &out->tokenizer);
+  ecg_byte.Finish();
+}
+
+void ParseImage(SectionReader& r, ImageSpec* out) {
+  const SpecNode* node = r.Get("image");
+  if (node == nullptr) return;
+  SectionReader image(*node, r.PathOf("image"), r.KeyLine("image"), r.diag());
+  image.Enum("layout", {"2x6", "4x3+rhythm"}, &out->layout);
+  image.Bool("augment", &out->augment);
+  image.Finish();
+}
+
+}  // namespace
+
+void ParseRepresentation(SectionReader& r, RepresentationSpec* out) {
+  const size_t errors_before = r.diag()->size();
+  r.Enum("kind", kKinds, &out->kind);
+  const bool kind_ok = r.diag()->size() == errors_before;
+  bool encoder_ok = false;
+  if (r.Get("encoder") != nullptr) {
+    encoder_ok = ParseEncoder(r, &out->encoder);
+  } else if (out->kind == "signal" || out->kind == "features") {
+    out->encoder.name = "projection";
+  } else if (out->kind == "token") {
+    out->encoder.name = "none";
+  } else {
+    r.diag()->Error(r.PathOf("encoder"), r.line(),
+                    absl::StrCat("required key missing (representation.kind ", out->kind,
+                                 " needs a vision encoder: clip|siglip|vit or {path: ...})"));
+  }
+  if (kind_ok && encoder_ok) CheckKindEncoder(r, *out);
+  if (const SpecNode* tokens = r.Get("encoder_tokens"); tokens != nullptr) {
+    int64_t value = 0;
+    if (ReadInt(*tokens, r.PathOf("encoder_tokens"), IntRange{1, 1024}, &value, r.diag())) {
+      out->encoder_tokens = static_cast<int>(value);
+      if (value != 1 && out->encoder.name == "projection") {
+        r.diag()->Error(EffectivePath(*tokens, r.PathOf("encoder_tokens")), tokens->line,
+                        absl::StrCat("expected 1 for encoder projection (one projected "
+                                     "embedding), got ", value));
+      }
+    }
+  }
+  r.Enum("normalization", {"minmax", "percentile"}, &out->normalization);
+  ParseEcgByte(r, &out->ecg_byte);
+  r.Enum("perturb", {"none", "noise", "blackout", "no_signal"}, &out->perturb);
+  ParseImage(r, &out->image);
+  r.Finish();
+}
+
+}  // namespace ecgbench::common

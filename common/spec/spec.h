@@ -1,0 +1,181 @@
+// ExperimentSpec: one validated, matrix-free experiment spec with every default filled in. The
+// defaults written here are the documented ones (docs/spec.md lists every key). Plain data,
+// torch-free, copyable. Optional sections are std::optional; a section that is always meaningful
+// (representation, model, resources) is present with its defaults when the spec omits it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ecgbench::common {
+
+// probe: the cluster check stage (environment report + all-reduce across the ranks of a task).
+struct ProbeSpec {
+  int ranks = 1;
+  int shards = 1;
+  double duration_s = 0;  // 0: one all-reduce round; > 0: repeat rounds for this long (burn-in)
+};
+
+struct FoldsSpec {
+  int k = 5;
+  int64_t seed = 42;
+  std::string group_by = "patient";  // patient | record
+};
+
+struct DataSpec {
+  std::string base;                 // ptbxl | mimic | code15 | cpsc | csn (required)
+  std::string root;                 // required
+  std::vector<std::string> mapped;  // mapped (question-answer) datasets to mix; empty: none
+  std::string mapped_root;          // required when mapped is given
+  int target_rate = 250;            // Hz
+  int segment_len = 1250;           // 500 | 1250 | 2500 samples
+  std::string filters = "none";     // none | paper
+  std::string nan = "skip";         // skip | zero
+  FoldsSpec folds;
+  int fold = 1;       // 1..folds.k: the held-out fold of this run
+  double subset = 1;  // (0, 1]
+};
+
+struct EncoderSpec {
+  // projection | st_mem | mtae | mlae | merl | signal2vec | clip | siglip | vit | none; empty
+  // when only `path` names an HF vision model.
+  std::string name;
+  std::string path;       // checkpoint or model directory; empty: resolved by the worker
+  bool pretrain = false;  // true: a "pretrain" stage trains the encoder first
+};
+
+struct EcgByteSpec {
+  int merges = 6000;
+  int64_t samples = 300000;
+  std::string tokenizer;  // an existing tokenizer; empty: a "tokenizer" stage trains one
+};
+
+struct ImageSpec {
+  std::string layout = "2x6";  // 2x6 | 4x3+rhythm
+  bool augment = false;
+};
+
+struct RepresentationSpec {
+  std::string kind = "signal";  // signal | stacked_signal | image | token | features
+  EncoderSpec encoder;          // default: projection (signal, features), none (token)
+  int encoder_tokens = 1;
+  std::string normalization = "minmax";  // minmax | percentile
+  EcgByteSpec ecg_byte;                  // used by kind token
+  std::string perturb = "none";          // none | noise | blackout | no_signal
+  ImageSpec image;                       // used by kind image
+};
+
+struct LlmSpec {
+  std::string path;                   // required when train or evaluate is present
+  std::string chat_template = "auto";  // YAML key `template`: llama3|chatml|gemma2|gpt2|opt|auto
+};
+
+struct LoraSpec {
+  bool enabled = true;  // `lora: false`: full fine-tuning
+  int rank = 16;
+  double alpha = 32;
+  double dropout = 0.05;
+  std::vector<std::string> targets = {"q", "k", "v", "o", "gate", "up", "down"};
+};
+
+struct ModelSpec {
+  LlmSpec llm;
+  LoraSpec lora;
+};
+
+struct OptimizerSpec {
+  std::string name = "adamw";  // adam | adamw
+  double lr = 1e-4;
+  double beta1 = 0.9;
+  double beta2 = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
+};
+
+struct ScheduleSpec {
+  std::string name = "noam";  // noam | cosine | constant
+  int64_t warmup = 500;
+};
+
+struct EarlyStoppingSpec {
+  bool enabled = true;  // `early_stopping: false` disables it
+  std::string metric = "val_loss";  // val_loss | train_loss
+  int patience = 5;
+  double delta = 0.1;
+};
+
+struct TrainSpec {
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
+  int batch_size = 8;  // per rank
+  int grad_accum = 1;
+  int epochs = 1;
+  std::optional<int64_t> max_steps;
+  int max_tokens = 1024;
+  int min_ecg_tokens = 250;
+  double clip_grad_norm = 1.0;  // 0 disables clipping
+  std::string precision = "bf16";  // fp32 | bf16 (ignored on CPU)
+  int64_t checkpoint_every = 500;  // steps; 0: only at the end of each epoch
+  EarlyStoppingSpec early_stopping;
+  bool deterministic = false;
+  int64_t seed = 0;
+  std::vector<std::string> ablation = {"signal"};  // signal | zeros | none
+};
+
+struct GenerationSpec {
+  int max_new_tokens = 128;
+  bool greedy = true;
+  double temperature = 1.0;  // sampling only (greedy: false)
+  double top_p = 1.0;
+  int top_k = 0;  // 0: no top-k filter
+  int64_t seed = 0;
+};
+
+struct BertScoreSpec {
+  std::string path;  // required when metrics lists bertscore
+  int layer = 17;
+};
+
+struct EvaluateSpec {
+  GenerationSpec generation;
+  std::vector<std::string> metrics = {"bleu", "rouge", "meteor", "accuracy"};
+  BertScoreSpec bertscore;
+  std::vector<std::string> ablation = {"signal"};  // signal | zeros | none
+  std::string compare = "none";  // none | paired_bootstrap | wilcoxon
+};
+
+struct ResourcesSpec {
+  int ranks = 1;  // ranks of the train and pretrain tasks
+  int gpus_per_rank = 0;
+  int cpus_per_rank = 1;
+  int64_t memory_per_rank = 0;  // bytes; 0: no requirement
+  int preprocess_shards = 1;
+  int eval_shards = 1;
+  int max_attempts = 3;
+};
+
+struct ExperimentSpec {
+  std::string name;  // required; [A-Za-z0-9._-]+, at most 100 characters
+  std::string description;
+  int priority = 50;  // low 25 | normal 50 | high 75 | an integer 0..100
+  std::vector<std::pair<std::string, std::string>> labels;  // in document order
+  std::optional<ProbeSpec> probe;
+  std::optional<DataSpec> data;
+  RepresentationSpec representation;
+  ModelSpec model;
+  std::optional<TrainSpec> train;
+  std::optional<EvaluateSpec> evaluate;
+  ResourcesSpec resources;
+};
+
+// Parses and validates one matrix-free spec (a spec with `matrix:` is an error: PlanExperiment
+// expands it). Errors: InvalidArgument listing every problem, one per line, sorted by line:
+//   train.optimizer.lr: expected a positive number, got "abc" (spec.yaml:12)
+absl::StatusOr<ExperimentSpec> ParseSpec(const std::string& yaml_text, const std::string& file_name);
+
+}  // namespace ecgbench::common

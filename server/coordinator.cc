@@ -1,0 +1,101 @@
+// Composition root of the coordinator.
+#include "server/coordinator.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/util/clock.h"
+#include "common/util/files.h"
+#include "server/api/coordinator_service.h"
+#include "server/api/metrics_interceptor.h"
+#include "server/api/worker_service.h"
+#include "server/metrics/coordinator_metrics.h"
+#include "server/store/store.h"
+#include "spdlog/spdlog.h"
+
+namespace ecgbench::server {
+
+absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorOptions& options) {
+  std::unique_ptr<Coordinator> c(new Coordinator());
+  c->options_ = options;
+  if (options.db_path != ":memory:") {
+    auto dir = std::filesystem::path(options.db_path).parent_path();
+    if (!dir.empty()) {
+      absl::Status st = common::MakeDirs(dir.string());
+      if (!st.ok()) return st;
+    }
+  }
+  auto store = Store::Open(options.db_path);
+  if (!store.ok()) return store.status();
+  c->store_ = std::move(*store);
+
+  // The metrics read the Manager at scrape time; it is created right after and outlives the exposer.
+  c->metrics_ = std::make_unique<CoordinatorMetrics>([raw = c.get()]() {
+    return raw->manager_ ? raw->manager_->Gauges() : ManagerGauges{};
+  });
+  c->manager_ = std::make_unique<Manager>(options.manager, c->store_.get(), common::RealClock::Get(), c->metrics_.get());
+  absl::Status st = c->manager_->Recover();
+  if (!st.ok()) return st;
+  if (!options.metrics_listen.empty()) {
+    auto port = c->metrics_->Serve(options.metrics_listen);
+    if (!port.ok()) return port.status();
+    c->metrics_port_ = *port;
+  }
+
+  c->client_service_ = std::make_unique<CoordinatorService>(c->manager_.get());
+  c->worker_service_ = std::make_unique<WorkerService>(c->manager_.get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &c->port_);
+  builder.RegisterService(c->client_service_.get());
+  builder.RegisterService(c->worker_service_.get());
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(c->metrics_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  c->server_ = builder.BuildAndStart();
+  if (!c->server_ || c->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("--listen ", options.listen, ": cannot listen (address in use or invalid)"));
+  }
+  auto* health = c->server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus("ecgbench.v1.Coordinator", true);
+  health->SetServingStatus("ecgbench.v1.WorkerService", true);
+  c->ticker_ = std::thread([raw = c.get()] { raw->TickLoop(); });
+  spdlog::info("coordinator serving gRPC on port {}, /metrics on port {}, state in {}", c->port_, c->metrics_port_,
+               options.db_path);
+  return c;
+}
+
+void Coordinator::TickLoop() {
+  while (!stopping_.load()) {
+    manager_->Tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.tick_ms));
+  }
+}
+
+void Coordinator::Shutdown(int grace_ms) {
+  if (stopping_.exchange(true)) return;
+  if (server_) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
+  }
+  if (ticker_.joinable()) ticker_.join();
+}
+
+void Coordinator::Wait() {
+  if (server_) server_->Wait();
+}
+
+Coordinator::~Coordinator() {
+  Shutdown(0);
+  server_.reset();
+}
+
+}  // namespace ecgbench::server

@@ -1,0 +1,63 @@
+// ecgbench-coordinator: the coordinator daemon. Flags, logging and signals; everything else is in
+// Coordinator (server/coordinator.h).
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "common/util/files.h"
+#include "common/util/logging.h"
+#include "server/coordinator.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  ecgbench::server::CoordinatorOptions opts;
+  std::string port_file, metrics_port_file, log_level = "info";
+  CLI::App app{"ecgbench-coordinator: schedules ECG-Bench experiments onto workers"};
+  app.add_option("--listen", opts.listen, "gRPC address host:port (port 0: pick a free one)")->capture_default_str();
+  app.add_option("--metrics-listen", opts.metrics_listen, "Prometheus /metrics address; empty disables")
+      ->capture_default_str();
+  app.add_option("--db", opts.db_path, "SQLite database file (WAL mode)")->capture_default_str();
+  app.add_option("--port-file", port_file, "write the bound gRPC port to this file");
+  app.add_option("--metrics-port-file", metrics_port_file, "write the bound /metrics port to this file");
+  app.add_option("--lease-ms", opts.manager.lease_ms, "a worker silent this long loses its tasks")
+      ->capture_default_str()->check(CLI::Range(500, 3600000));
+  app.add_option("--heartbeat-ms", opts.manager.heartbeat_interval_ms, "heartbeat interval suggested to workers")
+      ->capture_default_str()->check(CLI::Range(50, 600000));
+  app.add_option("--retry-backoff-ms", opts.manager.retry_backoff_base_ms, "first retry delay (doubles per failure)")
+      ->capture_default_str()->check(CLI::Range(0, 3600000));
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (auto st = ecgbench::common::InitLogging("coordinator", log_level); !st.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  // Signals are taken synchronously by a dedicated wait below, never by async handlers.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  auto coordinator = ecgbench::server::Coordinator::Start(opts);
+  if (!coordinator.ok()) {
+    spdlog::critical("{}", coordinator.status().ToString());
+    return 1;
+  }
+  auto write_port = [](const std::string& path, int port) {
+    if (path.empty()) return true;
+    auto st = ecgbench::common::WriteFileAtomic(path, std::to_string(port) + "\n");
+    if (!st.ok()) spdlog::critical("{}", st.ToString());
+    return st.ok();
+  };
+  if (!write_port(port_file, (*coordinator)->port()) || !write_port(metrics_port_file, (*coordinator)->metrics_port())) {
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("signal {} received, shutting down", sig);
+  (*coordinator)->Shutdown(2000);
+  coordinator->reset();
+  return 0;
+}
