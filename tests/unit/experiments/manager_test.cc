@@ -107,7 +107,7 @@ class ManagerTest : public ::testing::Test {
 
 TEST_F(ManagerTest, SubmitExpandsRunsStagesTasks) {
   auto e = Submit("name: m\nprobe: {ranks: 1, shards: 2}\nmatrix: {train.lr: [0.1, 0.2, 0.3]}\ntrain: {}\n"
-                  "model: {llm: {path: /models/x}}\ndata: {base: ptbxl, root: /data/x}\n");
+                  "model: {llm: {path: /models/x}}\ndata: {base: ptbxl, root: /data/x, mapped: ecg-qa-ptbxl, mapped_root: /data/q}\n");
   EXPECT_EQ(e.state(), v1::STATE_PENDING);
   ASSERT_EQ(e.runs_size(), 3);
   EXPECT_EQ(e.runs(0).name(), "train.lr=0.1");
