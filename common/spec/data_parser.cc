@@ -9,7 +9,8 @@ namespace ecgbench::common {
 namespace {
 
 const std::vector<std::string>& Bases() {
-  static const auto* kBases = new std::vector<std::string>{"ptbxl", "mimic", "code15", "cpsc", "csn"};
+  static const auto* kBases =
+      new std::vector<std::string>{"ptbxl", "mimic", "code15", "cpsc", "csn"};
   return *kBases;
 }
 

@@ -88,11 +88,12 @@ bool CheckTarget(const MatrixAxis& axis, const std::string& path, const SpecNode
     std::vector<std::string> candidates = Sections();
     candidates.push_back("fold");
     const std::string suggestion = DidYouMean(section, candidates);
-    diag->Error(path, axis.line,
-                absl::StrCat("unknown key \"", section, "\"",
-                             suggestion.empty() ? absl::StrCat("; expected one of ",
-                                                               absl::StrJoin(candidates, "|"))
-                                                : absl::StrCat("; did you mean \"", suggestion, "\"?")));
+    diag->Error(
+        path, axis.line,
+        absl::StrCat("unknown key \"", section, "\"",
+                     suggestion.empty()
+                         ? absl::StrCat("; expected one of ", absl::StrJoin(candidates, "|"))
+                         : absl::StrCat("; did you mean \"", suggestion, "\"?")));
     return false;
   }
   const SpecNode* node = &root;
@@ -100,8 +101,7 @@ bool CheckTarget(const MatrixAxis& axis, const std::string& path, const SpecNode
     const SpecEntry* entry = FindEntry(*node, axis.target[i]);
     if (entry == nullptr) {
       if (i == 0) {
-        diag->Error(path, axis.line,
-                    absl::StrCat("the spec has no ", section, " section to vary"));
+        diag->Error(path, axis.line, absl::StrCat("the spec has no ", section, " section to vary"));
         return false;
       }
       return true;  // created on substitution
@@ -149,24 +149,22 @@ std::vector<MatrixAxis> ParseMatrix(const SpecNode& matrix, int line, const Spec
       continue;
     }
     if (!entry.value.IsList() || entry.value.items.empty()) {
-      diag->Error(path, entry.value.line,
-                  absl::StrCat("expected a non-empty list of values, got ",
-                               DescribeNode(entry.value)));
+      diag->Error(
+          path, entry.value.line,
+          absl::StrCat("expected a non-empty list of values, got ", DescribeNode(entry.value)));
       continue;
     }
     bool ok = true;
-    std::vector<std::string> seen;
+    absl::flat_hash_map<std::string, size_t> first_index;  // canonical text -> index
     for (size_t i = 0; i < entry.value.items.size(); ++i) {
       SpecNode value = entry.value.items[i];
       value.path_override = absl::StrCat(path, "[", i, "]");
-      std::string canonical = CanonicalText(value);
-      const auto duplicate = std::find(seen.begin(), seen.end(), canonical);
-      if (duplicate != seen.end()) {
+      const auto [first, inserted] = first_index.emplace(CanonicalText(value), i);
+      if (!inserted) {
         diag->Error(value.path_override, value.line,
-                    absl::StrCat("duplicate of ", path, "[", duplicate - seen.begin(), "]"));
+                    absl::StrCat("duplicate of ", path, "[", first->second, "]"));
         ok = false;
       }
-      seen.push_back(std::move(canonical));
       axis.values.push_back(std::move(value));
     }
     if (!ok) continue;
@@ -224,9 +222,10 @@ SpecNode Substitute(const SpecNode& root, const std::vector<MatrixAxis>& axes,
       } else if (entry->value.IsNull()) {
         entry->value.kind = SpecNode::Kind::kMap;
       } else if (!entry->value.IsMap()) {
-        diag->Error(override_path, axis.line,
-                    absl::StrCat(absl::StrJoin(axis.target.begin(), axis.target.begin() + i + 1, "."),
-                                 " is not a mapping"));
+        diag->Error(
+            override_path, axis.line,
+            absl::StrCat(absl::StrJoin(axis.target.begin(), axis.target.begin() + i + 1, "."),
+                         " is not a mapping"));
         reachable = false;
       }
       node = &entry->value;
@@ -247,7 +246,8 @@ std::vector<std::pair<std::string, std::string>> Variant(const std::vector<Matri
                                                          const std::vector<size_t>& choice) {
   std::vector<std::pair<std::string, std::string>> variant;
   variant.reserve(axes.size());
-  for (size_t a = 0; a < axes.size(); ++a) variant.emplace_back(axes[a].key, axes[a].labels[choice[a]]);
+  for (size_t a = 0; a < axes.size(); ++a)
+    variant.emplace_back(axes[a].key, axes[a].labels[choice[a]]);
   return variant;
 }
 

@@ -15,6 +15,8 @@
 namespace ecgbench::common {
 
 inline constexpr size_t kMaxMatrixRuns = 1000;
+// Bound on the work of an expansion: runs x values of one run's spec tree.
+inline constexpr size_t kMaxExpandedValues = 5000000;
 
 struct MatrixAxis {
   std::string key;                  // as written, e.g. "fold"

@@ -9,7 +9,7 @@ void ParseLlm(SectionReader& r, LlmSpec* out, SectionRefs* refs) {
   const SpecNode* node = r.Get("llm");
   if (node == nullptr) return;
   SectionReader llm(*node, r.PathOf("llm"), r.KeyLine("llm"), r.diag());
-  refs->llm = SectionRefs::Ref{true, llm.path(), llm.line()};
+  refs->llm = SectionRefs::Ref{true, llm.path(), llm.line(), !node->IsMap() && !node->IsNull()};
   refs->llm_path_given = llm.String("path", &out->path);
   llm.Enum("template", {"llama3", "chatml", "gemma2", "gpt2", "opt", "auto"}, &out->chat_template);
   llm.Finish();

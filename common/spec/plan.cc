@@ -50,9 +50,9 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
   const ResourceRequest per_rank = RankResources(res);
 
   if (spec.probe) {
-    plan.stages.push_back(MakeStage("probe", spec.probe->shards, spec.probe->ranks, per_rank, spec,
-                                    {{"ranks", spec.probe->ranks}, {"duration_s", spec.probe->duration_s}},
-                                    run));
+    plan.stages.push_back(
+        MakeStage("probe", spec.probe->shards, spec.probe->ranks, per_rank, spec,
+                  {{"ranks", spec.probe->ranks}, {"duration_s", spec.probe->duration_s}}, run));
   }
   if (!spec.data) return plan;  // every later stage reads the preprocessed data
   const nlohmann::json data = ToJson(*spec.data);
@@ -96,8 +96,7 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
                                      {"evaluate", ToJson(*spec.evaluate)},
                                      {"trained", spec.train.has_value()}},
                                     run));
-    plan.stages.back().depends_on =
-        spec.train ? std::vector<std::string>{"train"} : inputs;
+    plan.stages.back().depends_on = spec.train ? std::vector<std::string>{"train"} : inputs;
   }
   return plan;
 }
@@ -123,11 +122,27 @@ absl::StatusOr<ExperimentPlan> PlanExperiment(const std::string& yaml_text,
       if (CountRuns(axes) > kMaxMatrixRuns) {
         constexpr size_t kShown = 1000000000;  // larger products are reported as "more than"
         size_t total = 1;
-        for (const MatrixAxis& axis : axes) total = std::min(total * axis.values.size(), kShown + 1);
+        for (const MatrixAxis& axis : axes)
+          total = std::min(total * axis.values.size(), kShown + 1);
         diag.Error("matrix", entry.key_line,
                    absl::StrCat("expands to ", total > kShown ? "more than " : "",
                                 std::min(total, kShown), " runs; the limit is ", kMaxMatrixRuns));
         axes.clear();  // still validate the spec itself
+      } else {
+        size_t values = CountValues(root);
+        for (const MatrixAxis& axis : axes) {
+          size_t largest = 0;
+          for (const SpecNode& value : axis.values) largest = std::max(largest, CountValues(value));
+          values += largest;
+        }
+        const size_t runs = CountRuns(axes);
+        if (runs * values > kMaxExpandedValues) {
+          diag.Error(
+              "matrix", entry.key_line,
+              absl::StrCat("expands to ", runs, " runs of ", values, " values each; the limit is ",
+                           kMaxExpandedValues, " values in all"));
+          axes.clear();
+        }
       }
     }
   }

@@ -9,12 +9,30 @@
 namespace ecgbench::common {
 namespace {
 
-const std::vector<std::string> kKinds = {"signal", "stacked_signal", "image", "token", "features"};
-const std::vector<std::string> kEncoders = {"projection", "st_mem", "mtae", "mlae", "merl",
-                                            "signal2vec", "clip", "siglip", "vit", "none"};
-const std::vector<std::string> kEcgEncoders = {"projection", "st_mem", "mtae", "mlae", "merl"};
-const std::vector<std::string> kVisionEncoders = {"clip", "siglip", "vit"};
-const std::vector<std::string> kTokenEncoders = {"none", "signal2vec"};
+using Names = std::vector<std::string>;
+
+// Function-local statics: no non-trivial globals (Google style).
+const Names& Kinds() {
+  static const auto* kNames = new Names{"signal", "stacked_signal", "image", "token", "features"};
+  return *kNames;
+}
+const Names& Encoders() {
+  static const auto* kNames = new Names{"projection", "st_mem", "mtae",   "mlae", "merl",
+                                        "signal2vec", "clip",   "siglip", "vit",  "none"};
+  return *kNames;
+}
+const Names& EcgEncoders() {
+  static const auto* kNames = new Names{"projection", "st_mem", "mtae", "mlae", "merl"};
+  return *kNames;
+}
+const Names& VisionEncoders() {
+  static const auto* kNames = new Names{"clip", "siglip", "vit"};
+  return *kNames;
+}
+const Names& TokenEncoders() {
+  static const auto* kNames = new Names{"none", "signal2vec"};
+  return *kNames;
+}
 
 bool Contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -24,26 +42,29 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
 bool ParseEncoder(SectionReader& r, EncoderSpec* out) {
   const SpecNode& node = *r.Get("encoder");
   const std::string path = r.PathOf("encoder");
-  if (node.IsScalar()) return ReadEnum(node, path, kEncoders, &out->name, r.diag());
+  if (node.IsScalar()) return ReadEnum(node, path, Encoders(), &out->name, r.diag());
   if (!node.IsMap()) {
     r.diag()->Error(EffectivePath(node, path), node.line,
-                    absl::StrCat("expected one of ", absl::StrJoin(kEncoders, "|"),
+                    absl::StrCat("expected one of ", absl::StrJoin(Encoders(), "|"),
                                  " or a mapping {name, path, pretrain}, got ", DescribeNode(node)));
     return false;
   }
   SectionReader enc(node, path, r.KeyLine("encoder"), r.diag());
   const size_t errors = r.diag()->size();
-  const bool has_name = enc.Enum("name", kEncoders, &out->name);
+  out->name.clear();  // a mapping without a name is an HF vision model given by its path
+  const bool has_name = enc.Enum("name", Encoders(), &out->name);
   const bool has_path = enc.String("path", &out->path);
   enc.Bool("pretrain", &out->pretrain);
   enc.Finish();
   if (r.diag()->size() != errors) return false;
   if (!has_name && !has_path) {
-    r.diag()->Error(enc.PathOf("name"), enc.line(), "required key missing (give name, path or both)");
+    r.diag()->Error(enc.PathOf("name"), enc.line(),
+                    "required key missing (give name, path or both)");
     return false;
   }
   if (out->name == "none" && (has_path || out->pretrain)) {
-    r.diag()->Error(enc.PathOf(has_path ? "path" : "pretrain"), enc.KeyLine(has_path ? "path" : "pretrain"),
+    r.diag()->Error(enc.PathOf(has_path ? "path" : "pretrain"),
+                    enc.KeyLine(has_path ? "path" : "pretrain"),
                     "encoder none takes no path and no pretraining");
     return false;
   }
@@ -64,12 +85,12 @@ std::string DescribeEncoder(const EncoderSpec& encoder) {
 void CheckKindEncoder(SectionReader& r, const RepresentationSpec& rep) {
   const std::string& name = rep.encoder.name;
   std::string needs;
-  if (rep.kind == "token" && !Contains(kTokenEncoders, name)) {
+  if (rep.kind == "token" && !Contains(TokenEncoders(), name)) {
     needs = "none|signal2vec";
   } else if ((rep.kind == "image" || rep.kind == "stacked_signal") &&
-             !(Contains(kVisionEncoders, name) || name.empty())) {
+             !(Contains(VisionEncoders(), name) || name.empty())) {
     needs = "a vision encoder: clip|siglip|vit or {path: ...}";
-  } else if (rep.kind == "signal" && !Contains(kEcgEncoders, name)) {
+  } else if (rep.kind == "signal" && !Contains(EcgEncoders(), name)) {
     needs = "an ECG encoder: projection|st_mem|mtae|mlae|merl";
   } else if (rep.kind == "features" && name != "projection") {
     needs = "projection";
@@ -104,7 +125,7 @@ void ParseImage(SectionReader& r, ImageSpec* out) {
 
 void ParseRepresentation(SectionReader& r, RepresentationSpec* out) {
   const size_t errors_before = r.diag()->size();
-  r.Enum("kind", kKinds, &out->kind);
+  r.Enum("kind", Kinds(), &out->kind);
   const bool kind_ok = r.diag()->size() == errors_before;
   bool encoder_ok = false;
   if (r.Get("encoder") != nullptr) {
@@ -126,7 +147,8 @@ void ParseRepresentation(SectionReader& r, RepresentationSpec* out) {
       if (value != 1 && out->encoder.name == "projection") {
         r.diag()->Error(EffectivePath(*tokens, r.PathOf("encoder_tokens")), tokens->line,
                         absl::StrCat("expected 1 for encoder projection (one projected "
-                                     "embedding), got ", value));
+                                     "embedding), got ",
+                                     value));
       }
     }
   }

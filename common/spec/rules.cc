@@ -29,7 +29,8 @@ void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
     data_user_line = refs.representation.line;
   }
   if (!data_user.empty() && !refs.data.present) {
-    diag->Error("data", data_user_line, absl::StrCat("required key missing (", data_user, " needs it)"));
+    diag->Error("data", data_user_line,
+                absl::StrCat("required key missing (", data_user, " needs it)"));
   }
 
   if (!refs.train.present && !refs.evaluate.present) {
@@ -40,7 +41,9 @@ void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
   }
   const std::string user = refs.train.present ? "train" : "evaluate";
   const int user_line = refs.train.present ? refs.train.line : refs.evaluate.line;
-  if (!refs.model.present) {
+  if (refs.model.malformed || refs.llm.malformed) {
+    // Already reported: the section is not a mapping.
+  } else if (!refs.model.present) {
     diag->Error("model", user_line,
                 absl::StrCat("required key missing (", user, " needs model.llm.path)"));
   } else if (!refs.llm.present) {
@@ -50,7 +53,7 @@ void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
     diag->Error(JoinPath(refs.llm.path, "path"), refs.llm.line,
                 absl::StrCat("required key missing (", user, " needs it)"));
   }
-  if (refs.data.present && !refs.mapped_given) {
+  if (refs.data.present && !refs.data.malformed && !refs.mapped_given) {
     diag->Error(JoinPath(refs.data.path, "mapped"), refs.data.line,
                 absl::StrCat("required key missing (", user,
                              " needs the question-answer text of a mapped dataset)"));

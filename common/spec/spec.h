@@ -44,7 +44,7 @@ struct DataSpec {
 struct EncoderSpec {
   // projection | st_mem | mtae | mlae | merl | signal2vec | clip | siglip | vit | none; empty
   // when only `path` names an HF vision model.
-  std::string name;
+  std::string name = "projection";
   std::string path;       // checkpoint or model directory; empty: resolved by the worker
   bool pretrain = false;  // true: a "pretrain" stage trains the encoder first
 };
@@ -71,7 +71,7 @@ struct RepresentationSpec {
 };
 
 struct LlmSpec {
-  std::string path;                   // required when train or evaluate is present
+  std::string path;                    // required when train or evaluate is present
   std::string chat_template = "auto";  // YAML key `template`: llama3|chatml|gemma2|gpt2|opt|auto
 };
 
@@ -103,7 +103,7 @@ struct ScheduleSpec {
 };
 
 struct EarlyStoppingSpec {
-  bool enabled = true;  // `early_stopping: false` disables it
+  bool enabled = true;              // `early_stopping: false` disables it
   std::string metric = "val_loss";  // val_loss | train_loss
   int patience = 5;
   double delta = 0.1;
@@ -118,7 +118,7 @@ struct TrainSpec {
   std::optional<int64_t> max_steps;
   int max_tokens = 1024;
   int min_ecg_tokens = 250;
-  double clip_grad_norm = 1.0;  // 0 disables clipping
+  double clip_grad_norm = 1.0;     // 0 disables clipping
   std::string precision = "bf16";  // fp32 | bf16 (ignored on CPU)
   int64_t checkpoint_every = 500;  // steps; 0: only at the end of each epoch
   EarlyStoppingSpec early_stopping;
@@ -146,7 +146,7 @@ struct EvaluateSpec {
   std::vector<std::string> metrics = {"bleu", "rouge", "meteor", "accuracy"};
   BertScoreSpec bertscore;
   std::vector<std::string> ablation = {"signal"};  // signal | zeros | none
-  std::string compare = "none";  // none | paired_bootstrap | wilcoxon
+  std::string compare = "none";                    // none | paired_bootstrap | wilcoxon
 };
 
 struct ResourcesSpec {
@@ -176,6 +176,7 @@ struct ExperimentSpec {
 // Parses and validates one matrix-free spec (a spec with `matrix:` is an error: PlanExperiment
 // expands it). Errors: InvalidArgument listing every problem, one per line, sorted by line:
 //   train.optimizer.lr: expected a positive number, got "abc" (spec.yaml:12)
-absl::StatusOr<ExperimentSpec> ParseSpec(const std::string& yaml_text, const std::string& file_name);
+absl::StatusOr<ExperimentSpec> ParseSpec(const std::string& yaml_text,
+                                         const std::string& file_name);
 
 }  // namespace ecgbench::common

@@ -70,7 +70,10 @@ nlohmann::json ToJson(const TrainSpec& t) {
           {"precision", t.precision},
           {"checkpoint_every", t.checkpoint_every},
           {"early_stopping",
-           {{"enabled", e.enabled}, {"metric", e.metric}, {"patience", e.patience}, {"delta", e.delta}}},
+           {{"enabled", e.enabled},
+            {"metric", e.metric},
+            {"patience", e.patience},
+            {"delta", e.delta}}},
           {"deterministic", t.deterministic},
           {"seed", t.seed},
           {"ablation", t.ablation}};

@@ -53,8 +53,15 @@ SpecEntry* FindEntry(SpecNode& map, const std::string& key) {
   return nullptr;
 }
 
-const std::string& EffectivePath(const SpecNode& node, const std::string& path) {
+std::string EffectivePath(const SpecNode& node, const std::string& path) {
   return node.path_override.empty() ? path : node.path_override;
+}
+
+size_t CountValues(const SpecNode& node) {
+  size_t count = 1;
+  for (const SpecNode& item : node.items) count += CountValues(item);
+  for (const SpecEntry& entry : node.entries) count += CountValues(entry.value);
+  return count;
 }
 
 std::string CanonicalText(const SpecNode& node) {

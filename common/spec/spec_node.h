@@ -3,6 +3,7 @@
 // this tree, so matrix substitution is a value copy and no yaml-cpp type or exception leaks out.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,7 @@ struct SpecNode {
   enum class Kind { kNull, kScalar, kList, kMap };
 
   Kind kind = Kind::kNull;
-  std::string text;    // kScalar: the scalar as written (without quotes)
+  std::string text;     // kScalar: the scalar as written (without quotes)
   bool quoted = false;  // kScalar: written quoted or as a block scalar (never a number or a bool)
   int line = 1;         // 1-based line of the value (of the owning key for a null value)
   std::vector<SpecNode> items;     // kList
@@ -43,7 +44,10 @@ const SpecEntry* FindEntry(const SpecNode& map, const std::string& key);
 SpecEntry* FindEntry(SpecNode& map, const std::string& key);
 
 // The path errors about `node` use: its override when set, else `path`.
-const std::string& EffectivePath(const SpecNode& node, const std::string& path);
+std::string EffectivePath(const SpecNode& node, const std::string& path);
+
+// Number of values (nodes) in a subtree, the subtree's root included.
+size_t CountValues(const SpecNode& node);
 
 // Canonical text of a subtree without lines or overrides (for comparing matrix values).
 std::string CanonicalText(const SpecNode& node);

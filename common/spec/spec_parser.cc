@@ -1,10 +1,11 @@
 // Top level of a spec (name, description, priority, labels, which sections exist), the small
 // probe and resources sections, and ParseSpec.
+#include "common/spec/spec_parser.h"
+
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
 #include "common/spec/spec.h"
-#include "common/spec/spec_parser.h"
 #include "common/spec/yaml_adapter.h"
 
 namespace ecgbench::common {
@@ -56,9 +57,9 @@ void ParsePriority(SectionReader& top, int* out) {
     *out = static_cast<int>(value);
     return;
   }
-  top.diag()->Error(EffectivePath(*node, "priority"), node->line,
-                    absl::StrCat("expected low|normal|high or an integer in 0..100, got ",
-                                 DescribeNode(*node)));
+  top.diag()->Error(
+      EffectivePath(*node, "priority"), node->line,
+      absl::StrCat("expected low|normal|high or an integer in 0..100, got ", DescribeNode(*node)));
 }
 
 void ParseLabels(SectionReader& top, std::vector<std::pair<std::string, std::string>>* out) {
@@ -96,7 +97,9 @@ void Section(SectionReader& top, const char* key, SectionRefs::Ref* ref, Fn&& pa
   if (node == nullptr) return;
   const int line = top.KeyLine(key);
   SectionReader reader(*node, key, line, top.diag());
-  if (ref != nullptr) *ref = SectionRefs::Ref{true, reader.path(), line};
+  if (ref != nullptr) {
+    *ref = SectionRefs::Ref{true, reader.path(), line, !node->IsMap() && !node->IsNull()};
+  }
   parse(reader);
 }
 
@@ -134,7 +137,8 @@ ExperimentSpec ParseSpecTree(const SpecNode& root, bool matrix_expanded, Diagnos
   ParseDescription(top, &spec.description);
   ParsePriority(top, &spec.priority);
   ParseLabels(top, &spec.labels);
-  Section(top, "probe", &refs.probe, [&](SectionReader& r) { ParseProbe(r, &spec.probe.emplace()); });
+  Section(top, "probe", &refs.probe,
+          [&](SectionReader& r) { ParseProbe(r, &spec.probe.emplace()); });
   Section(top, "data", &refs.data, [&](SectionReader& r) {
     refs.mapped_given = FindEntry(r.node(), "mapped") != nullptr;
     ParseData(r, &spec.data.emplace());
@@ -142,7 +146,8 @@ ExperimentSpec ParseSpecTree(const SpecNode& root, bool matrix_expanded, Diagnos
   Section(top, "representation", &refs.representation,
           [&](SectionReader& r) { ParseRepresentation(r, &spec.representation); });
   Section(top, "model", &refs.model, [&](SectionReader& r) { ParseModel(r, &spec.model, &refs); });
-  Section(top, "train", &refs.train, [&](SectionReader& r) { ParseTrain(r, &spec.train.emplace()); });
+  Section(top, "train", &refs.train,
+          [&](SectionReader& r) { ParseTrain(r, &spec.train.emplace()); });
   Section(top, "evaluate", &refs.evaluate,
           [&](SectionReader& r) { ParseEvaluate(r, &spec.evaluate.emplace()); });
   Section(top, "resources", nullptr, [&](SectionReader& r) { ParseResources(r, &spec.resources); });

@@ -15,8 +15,9 @@ namespace ecgbench::common {
 struct SectionRefs {
   struct Ref {
     bool present = false;
-    std::string path;  // the section's error path (a matrix override when substituted)
-    int line = 1;      // line of the section's key
+    std::string path;        // the section's error path (a matrix override when substituted)
+    int line = 1;            // line of the section's key
+    bool malformed = false;  // present but not a mapping (already reported)
   };
   Ref probe, data, representation, model, llm, train, evaluate;
   bool llm_path_given = false;  // model.llm.path is written (valid or not)

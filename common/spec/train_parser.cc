@@ -15,9 +15,9 @@ void ParseBetas(SectionReader& r, OptimizerSpec* out) {
   const std::string path = EffectivePath(*node, r.PathOf("betas"));
   const NumberRange range{0, false, 1, true};
   if (!node->IsList() || node->items.size() != 2) {
-    r.diag()->Error(path, node->line,
-                    absl::StrCat("expected a list of 2 numbers in [0, 1), got ",
-                                 DescribeNode(*node)));
+    r.diag()->Error(
+        path, node->line,
+        absl::StrCat("expected a list of 2 numbers in [0, 1), got ", DescribeNode(*node)));
     return;
   }
   ReadNumber(node->items[0], absl::StrCat(path, "[0]"), range, &out->beta1, r.diag());
@@ -98,9 +98,9 @@ void ParseTrain(SectionReader& r, TrainSpec* out) {
     if (ReadInt(*node, path, IntRange{0, 1 << 20}, &value, r.diag())) {
       out->min_ecg_tokens = static_cast<int>(value);
       if (value > out->max_tokens) {
-        r.diag()->Error(EffectivePath(*node, path), node->line,
-                        absl::StrCat("expected at most train.max_tokens (", out->max_tokens,
-                                     "), got ", value));
+        r.diag()->Error(
+            EffectivePath(*node, path), node->line,
+            absl::StrCat("expected at most train.max_tokens (", out->max_tokens, "), got ", value));
       }
     }
   } else {

@@ -45,8 +45,7 @@ bool IsNumberText(std::string_view s) {
 }
 
 bool IsBoolText(std::string_view s) {
-  return s == "true" || s == "false" || s == "True" || s == "False" || s == "TRUE" ||
-         s == "FALSE";
+  return s == "true" || s == "false" || s == "True" || s == "False" || s == "TRUE" || s == "FALSE";
 }
 
 std::string Quote(std::string_view text) {
@@ -198,14 +197,20 @@ bool ReadBytes(const SpecNode& node, const std::string& path, int64_t* out, Diag
   size_t i = 0;
   while (i < text.size() && (IsDigit(text[i]) || text[i] == '.')) ++i;
   std::string_view number = text.substr(0, i);
-  std::string unit = absl::AsciiStrToLower(
-      std::string(absl::StripAsciiWhitespace(std::string(text.substr(i)))));
+  std::string unit =
+      absl::AsciiStrToLower(std::string(absl::StripAsciiWhitespace(std::string(text.substr(i)))));
   double value = 0;
   double scale = 0;
-  static const std::pair<const char*, double> kUnits[] = {
-      {"", 1},         {"b", 1},          {"kb", 1e3},       {"mb", 1e6},
-      {"gb", 1e9},     {"tb", 1e12},      {"kib", 1024.0},   {"mib", 1048576.0},
-      {"gib", 1073741824.0}, {"tib", 1099511627776.0}};
+  static const std::pair<const char*, double> kUnits[] = {{"", 1},
+                                                          {"b", 1},
+                                                          {"kb", 1e3},
+                                                          {"mb", 1e6},
+                                                          {"gb", 1e9},
+                                                          {"tb", 1e12},
+                                                          {"kib", 1024.0},
+                                                          {"mib", 1048576.0},
+                                                          {"gib", 1073741824.0},
+                                                          {"tib", 1099511627776.0}};
   for (const auto& [name, factor] : kUnits) {
     if (unit == name) scale = factor;
   }
@@ -223,8 +228,7 @@ bool ReadEnumList(const SpecNode& node, const std::string& path,
                   Diagnostics* diag) {
   const std::string& where = EffectivePath(node, path);
   if (!node.IsList() || node.items.empty()) {
-    TypeError(node, path, absl::StrCat("a non-empty list of ", absl::StrJoin(allowed, "|")),
-              diag);
+    TypeError(node, path, absl::StrCat("a non-empty list of ", absl::StrJoin(allowed, "|")), diag);
     return false;
   }
   std::vector<std::string> values;
@@ -250,7 +254,10 @@ bool ReadEnumList(const SpecNode& node, const std::string& path,
 
 SectionReader::SectionReader(const SpecNode& node, const std::string& path, int line,
                              Diagnostics* diag)
-    : node_(node), path_(EffectivePath(node, path)), line_(line), diag_(diag),
+    : node_(node),
+      path_(EffectivePath(node, path)),
+      line_(line),
+      diag_(diag),
       is_map_(node.IsMap()) {
   if (!node.IsMap() && !node.IsNull()) TypeError(node, path, "a mapping", diag);
 }
@@ -272,6 +279,7 @@ int SectionReader::KeyLine(std::string_view key) const {
 
 bool SectionReader::Require(std::string_view key) {
   Allow(key);
+  if (!node_.IsMap() && !node_.IsNull()) return false;  // already reported: not a mapping
   if (FindEntry(node_, std::string(key)) != nullptr) return true;
   diag_->Error(PathOf(key), line_, "required key missing");
   return false;
@@ -325,8 +333,8 @@ bool SectionReader::IntEnum(std::string_view key, const std::vector<int>& allowe
   const SpecNode* node = Get(key);
   if (node == nullptr) return false;
   int64_t value = 0;
-  const bool parsed = node->IsScalar() && IsIntegerText(node->text) &&
-                      absl::SimpleAtoi(node->text, &value);
+  const bool parsed =
+      node->IsScalar() && IsIntegerText(node->text) && absl::SimpleAtoi(node->text, &value);
   if (!parsed || std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     TypeError(*node, PathOf(key), absl::StrCat("one of ", absl::StrJoin(allowed, "|")), diag_);
     return true;

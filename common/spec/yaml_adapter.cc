@@ -1,11 +1,7 @@
 // yaml-cpp -> SpecNode. The only file of the project that catches yaml-cpp exceptions.
 #include "common/spec/yaml_adapter.h"
 
-// yaml-cpp 0.7's node/impl.h trips GCC 12's -Wdangling-pointer (a false positive in the library).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <yaml-cpp/yaml.h>
-#pragma GCC diagnostic pop
 
 #include <vector>
 
@@ -19,6 +15,9 @@ namespace {
 std::string JoinKey(const std::string& path, const std::string& key) {
   return path.empty() ? key : absl::StrCat(path, ".", key);
 }
+
+// Errors about the document itself name "spec".
+std::string PathOrSpec(const std::string& path) { return path.empty() ? "spec" : path; }
 
 std::string KindName(const YAML::Node& node) {
   switch (node.Type()) {
@@ -40,13 +39,13 @@ class Converter {
     if (++nodes_ > limits_.max_nodes) {
       if (!node_limit_reported_) {
         node_limit_reported_ = true;
-        diag_->Error(path.empty() ? "spec" : path, line,
+        diag_->Error(PathOrSpec(path), line,
                      absl::StrCat("the document expands to more than ", limits_.max_nodes,
                                   " values (aliases?)"));
       }
       return;
     }
-    const std::string& where = path.empty() ? kSpec : path;
+    const std::string where = PathOrSpec(path);
     out->line = in.Mark().is_null() ? line : in.Mark().line + 1;
     switch (in.Type()) {
       case YAML::NodeType::Undefined:
@@ -58,17 +57,18 @@ class Converter {
         out->kind = SpecNode::Kind::kScalar;
         out->quoted = in.Tag() != "?";
         if (in.Scalar().size() > limits_.max_string_chars) {
-          diag_->Error(where, out->line,
-                       absl::StrCat("string of ", in.Scalar().size(),
-                                    " characters is longer than the limit of ",
-                                    limits_.max_string_chars));
+          diag_->Error(
+              where, out->line,
+              absl::StrCat("string of ", in.Scalar().size(),
+                           " characters is longer than the limit of ", limits_.max_string_chars));
           return;
         }
         out->text = in.Scalar();
         return;
       case YAML::NodeType::Sequence:
         out->kind = SpecNode::Kind::kList;
-        if (!CheckDepthAndSize(where, out->line, depth, in.size(), limits_.max_list_items, "list")) {
+        if (!CheckDepthAndSize(where, out->line, depth, in.size(), limits_.max_list_items,
+                               "list")) {
           return;
         }
         out->items.resize(in.size());
@@ -88,8 +88,6 @@ class Converter {
   }
 
  private:
-  static inline const std::string kSpec = "spec";
-
   bool CheckDepthAndSize(const std::string& where, int line, int depth, size_t size, size_t limit,
                          const char* what) {
     if (depth >= limits_.max_depth) {
@@ -109,19 +107,22 @@ class Converter {
     absl::flat_hash_map<std::string, int> first_line;
     out->entries.reserve(in.size());
     for (auto it = in.begin(); it != in.end(); ++it) {
-      const YAML::Node& key = it->first;
+      // Copies: `it->first` lives in a proxy that dies at the end of the full expression.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       const int key_line = key.Mark().is_null() ? out->line : key.Mark().line + 1;
       if (!key.IsScalar()) {
-        diag_->Error(path.empty() ? kSpec : path, key_line,
+        diag_->Error(PathOrSpec(path), key_line,
                      absl::StrCat("keys must be strings, got ", KindName(key)));
         continue;
       }
       const std::string& name = key.Scalar();
       const std::string child_path = JoinKey(path, name);
       if (name.size() > limits_.max_string_chars) {
-        diag_->Error(path.empty() ? kSpec : path, key_line,
-                     absl::StrCat("key of ", name.size(), " characters is longer than the limit of ",
-                                  limits_.max_string_chars));
+        diag_->Error(
+            PathOrSpec(path), key_line,
+            absl::StrCat("key of ", name.size(), " characters is longer than the limit of ",
+                         limits_.max_string_chars));
         continue;
       }
       auto [slot, inserted] = first_line.emplace(name, key_line);
@@ -133,7 +134,7 @@ class Converter {
       SpecEntry entry;
       entry.key = name;
       entry.key_line = key_line;
-      Convert(it->second, child_path, depth + 1, key_line, &entry.value);
+      Convert(value, child_path, depth + 1, key_line, &entry.value);
       out->entries.push_back(std::move(entry));
     }
   }
@@ -159,9 +160,8 @@ absl::StatusOr<SpecNode> ParseYamlTree(std::string_view text, const std::string&
   try {
     documents = YAML::LoadAll(std::string(text));
   } catch (const YAML::ParserException& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file_name, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1,
-                                                   ": YAML syntax error: ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": YAML error: ", e.what()));
   }

@@ -11,12 +11,12 @@
 namespace ecgbench::common {
 
 struct YamlLimits {
-  size_t max_text_bytes = 1 << 20;    // whole spec text
-  size_t max_string_chars = 4096;     // every scalar, keys included
-  size_t max_list_items = 10000;      // every list
-  size_t max_map_entries = 10000;     // every mapping
-  int max_depth = 64;                 // nesting of lists and mappings
-  size_t max_nodes = 200000;          // after alias expansion (guards against "billion laughs")
+  size_t max_text_bytes = 1 << 20;  // whole spec text
+  size_t max_string_chars = 4096;   // every scalar, keys included
+  size_t max_list_items = 10000;    // every list
+  size_t max_map_entries = 10000;   // every mapping
+  int max_depth = 64;               // nesting of lists and mappings
+  size_t max_nodes = 200000;        // after alias expansion (guards against "billion laughs")
 };
 
 // Parses exactly one YAML document. Errors (InvalidArgument):

@@ -1,0 +1,179 @@
+// DAG expansion: which stages each section creates, their dependencies, tasks, ranks, resources.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/unit/spec/spec_test_util.h"
+
+namespace ecgbench::common::testing {
+namespace {
+
+std::vector<std::string> Keys(const RunPlan& run) {
+  std::vector<std::string> keys;
+  for (const StagePlan& stage : run.stages) keys.push_back(stage.key);
+  return keys;
+}
+
+const StagePlan& Stage(const RunPlan& run, const std::string& key) {
+  for (const StagePlan& stage : run.stages) {
+    if (stage.key == key) return stage;
+  }
+  ADD_FAILURE() << "no stage " << key;
+  return run.stages.front();
+}
+
+RunPlan OnlyRun(const std::string& yaml) {
+  absl::StatusOr<ExperimentPlan> plan = PlanExperiment(yaml, "spec.yaml");
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  if (!plan.ok() || plan->runs.size() != 1) return RunPlan{};
+  return plan->runs[0];
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
+  absl::StatusOr<ExperimentPlan> plan = PlanExperiment(kExampleSpec, "spec.yaml");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const RunPlan& signal = plan->runs[0];
+  EXPECT_EQ(Keys(signal), (Strings{"preprocess", "train", "evaluate"}));
+  const StagePlan& preprocess = Stage(signal, "preprocess");
+  EXPECT_TRUE(preprocess.depends_on.empty());
+  ASSERT_EQ(preprocess.tasks.size(), 32u);
+  for (int i = 0; i < 32; ++i) {
+    EXPECT_EQ(preprocess.tasks[i].shard, i);
+    EXPECT_EQ(preprocess.tasks[i].num_shards, 32);
+    EXPECT_EQ(preprocess.tasks[i].ranks, 1);
+    EXPECT_EQ(preprocess.tasks[i].per_rank.cpu_cores, 1);
+    EXPECT_EQ(preprocess.tasks[i].per_rank.gpus, 0);
+  }
+  const StagePlan& train = Stage(signal, "train");
+  EXPECT_EQ(train.depends_on, Strings{"preprocess"});
+  ASSERT_EQ(train.tasks.size(), 1u);
+  EXPECT_EQ(train.tasks[0].ranks, 4);
+  EXPECT_EQ(train.tasks[0].per_rank.gpus, 1);
+  EXPECT_EQ(train.tasks[0].per_rank.cpu_cores, 1);
+  EXPECT_EQ(train.params["ranks"], 4);
+  EXPECT_EQ(train.params["train"]["grad_accum"], 4);
+  EXPECT_EQ(train.params["model"]["llm"]["template"], "llama3");
+  const StagePlan& evaluate = Stage(signal, "evaluate");
+  EXPECT_EQ(evaluate.depends_on, Strings{"train"});
+  ASSERT_EQ(evaluate.tasks.size(), 1u);
+  EXPECT_EQ(evaluate.tasks[0].ranks, 1);
+  EXPECT_EQ(evaluate.tasks[0].per_rank.gpus, 1);
+  EXPECT_EQ(evaluate.params["evaluate"]["compare"], "paired_bootstrap");
+  EXPECT_EQ(evaluate.params["trained"], true);
+
+  const RunPlan& token = plan->runs[10];
+  EXPECT_EQ(Keys(token), (Strings{"preprocess", "tokenizer", "train", "evaluate"}));
+  EXPECT_EQ(Stage(token, "tokenizer").depends_on, Strings{"preprocess"});
+  EXPECT_EQ(Stage(token, "tokenizer").tasks.size(), 1u);
+  EXPECT_EQ(Stage(token, "train").depends_on, (Strings{"preprocess", "tokenizer"}));
+}
+
+TEST(PlanDagTest, ProbeShardsRanksAndResources) {
+  const RunPlan run = OnlyRun(
+      "name: burn-in\n"
+      "probe: {ranks: 4, shards: 3, duration: 60}\n"
+      "resources: {gpus_per_rank: 2, cpus_per_rank: 8, memory_per_rank: 16GiB, max_attempts: 5}\n");
+  ASSERT_EQ(Keys(run), Strings{"probe"});
+  const StagePlan& probe = run.stages[0];
+  EXPECT_EQ(probe.max_attempts, 5);
+  ASSERT_EQ(probe.tasks.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(probe.tasks[i].shard, i);
+    EXPECT_EQ(probe.tasks[i].num_shards, 3);
+    EXPECT_EQ(probe.tasks[i].ranks, 4);
+    EXPECT_EQ(probe.tasks[i].per_rank.cpu_cores, 8);
+    EXPECT_EQ(probe.tasks[i].per_rank.gpus, 2);
+    EXPECT_EQ(probe.tasks[i].per_rank.memory_bytes, int64_t{16} << 30);
+  }
+  EXPECT_EQ(probe.params["ranks"], 4);
+  EXPECT_EQ(probe.params["duration_s"], 60.0);
+}
+
+TEST(PlanDagTest, ProbeStandsApartFromTheDataStages) {
+  const RunPlan run = OnlyRun(std::string(kTrainHead) + "  epochs: 1\nprobe: {}\n");
+  EXPECT_EQ(Keys(run), (Strings{"probe", "preprocess", "train"}));
+  EXPECT_TRUE(Stage(run, "preprocess").depends_on.empty());
+  EXPECT_EQ(Stage(run, "train").depends_on, Strings{"preprocess"});
+}
+
+TEST(PlanDagTest, DataAloneIsPreprocessOnly) {
+  const RunPlan run = OnlyRun(std::string(kDataHead) + "resources: {preprocess_shards: 4}\n");
+  EXPECT_EQ(Keys(run), Strings{"preprocess"});
+  EXPECT_EQ(Stage(run, "preprocess").tasks.size(), 4u);
+  EXPECT_EQ(Stage(run, "preprocess").params["data"]["base"], "ptbxl");
+  EXPECT_EQ(Stage(run, "preprocess").params["run"]["name"], "default");
+}
+
+TEST(PlanDagTest, TokenizerAndPretrainFeedTraining) {
+  const RunPlan run = OnlyRun(std::string(kTrainHead) +
+                              "  epochs: 1\n"
+                              "representation:\n"
+                              "  kind: token\n"
+                              "  encoder: {name: signal2vec, pretrain: true}\n"
+                              "resources: {ranks: 2, gpus_per_rank: 1}\n");
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "tokenizer", "pretrain", "train"}));
+  EXPECT_EQ(Stage(run, "tokenizer").tasks[0].per_rank.gpus, 0);
+  const StagePlan& pretrain = Stage(run, "pretrain");
+  EXPECT_EQ(pretrain.depends_on, (Strings{"preprocess", "tokenizer"}));
+  EXPECT_EQ(pretrain.tasks.size(), 1u);
+  EXPECT_EQ(pretrain.tasks[0].ranks, 2);
+  EXPECT_EQ(pretrain.tasks[0].per_rank.gpus, 1);
+  EXPECT_EQ(pretrain.params["representation"]["encoder"]["name"], "signal2vec");
+  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"preprocess", "tokenizer", "pretrain"}));
+}
+
+TEST(PlanDagTest, ExistingTokenizerSkipsTheTokenizerStage) {
+  const RunPlan run = OnlyRun(std::string(kTrainHead) +
+                              "  epochs: 1\n"
+                              "representation: {kind: token, ecg_byte: {tokenizer: /m/tok}}\n");
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "train"}));
+}
+
+TEST(PlanDagTest, PretrainedVisionEncoder) {
+  const RunPlan run = OnlyRun(std::string(kTrainHead) +
+                              "  epochs: 1\n"
+                              "representation:\n"
+                              "  kind: stacked_signal\n"
+                              "  encoder: {name: clip, path: /m/clip, pretrain: true}\n");
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "pretrain", "train"}));
+  EXPECT_EQ(Stage(run, "pretrain").depends_on, Strings{"preprocess"});
+  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"preprocess", "pretrain"}));
+}
+
+TEST(PlanDagTest, EvaluateWithoutTrainDependsOnItsInputs) {
+  const RunPlan run = OnlyRun(
+      "name: zero-shot\n"
+      "data: {base: ptbxl, root: /d, mapped: ecg-qa-ptbxl, mapped_root: /q}\n"
+      "representation: {kind: token}\n"
+      "model: {llm: {path: /m}}\n"
+      "evaluate: {metrics: [accuracy]}\n"
+      "resources: {eval_shards: 6, gpus_per_rank: 1}\n");
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "tokenizer", "evaluate"}));
+  const StagePlan& evaluate = Stage(run, "evaluate");
+  EXPECT_EQ(evaluate.depends_on, (Strings{"preprocess", "tokenizer"}));
+  ASSERT_EQ(evaluate.tasks.size(), 6u);
+  EXPECT_EQ(evaluate.tasks[5].shard, 5);
+  EXPECT_EQ(evaluate.tasks[5].num_shards, 6);
+  EXPECT_EQ(evaluate.tasks[5].ranks, 1);
+  EXPECT_EQ(evaluate.tasks[5].per_rank.gpus, 1);
+  EXPECT_EQ(evaluate.params["trained"], false);
+  EXPECT_EQ(evaluate.params["evaluate"]["metrics"], nlohmann::json({"accuracy"}));
+}
+
+TEST(PlanDagTest, EveryStageCarriesTheRun) {
+  absl::StatusOr<ExperimentPlan> plan = PlanExperiment(kExampleSpec, "spec.yaml");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const RunPlan& run : plan->runs) {
+    for (const StagePlan& stage : run.stages) {
+      EXPECT_EQ(stage.kind, stage.key);
+      EXPECT_EQ(stage.max_attempts, 3);
+      EXPECT_EQ(stage.params["run"]["experiment"], "ecgqa-ptbxl-representations");
+      EXPECT_EQ(stage.params["run"]["name"], run.name);
+      EXPECT_EQ(stage.params["run"]["index"], run.index);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ecgbench::common::testing
