@@ -76,12 +76,18 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
 void Coordinator::TickLoop() {
   while (!stopping_.load()) {
     manager_->Tick();
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.tick_ms));
+    std::unique_lock<std::mutex> lock(tick_mu_);
+    tick_cv_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms), [this] { return stopping_.load(); });
   }
 }
 
 void Coordinator::Shutdown(int grace_ms) {
   if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(tick_mu_);
+    tick_cv_.notify_all();
+  }
+  if (manager_) manager_->StopWaiters();
   if (server_) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));

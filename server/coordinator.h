@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,6 +56,8 @@ class Coordinator {
   std::unique_ptr<grpc::Server> server_;
   std::thread ticker_;
   std::atomic<bool> stopping_{false};
+  std::mutex tick_mu_;
+  std::condition_variable tick_cv_;
   int port_ = 0;
   int metrics_port_ = 0;
 };

@@ -10,6 +10,8 @@ using common::ToGrpcStatus;
 namespace {
 constexpr int kPage = 500;
 constexpr int kPollMs = 1000;
+// Clients resume a stream from their last sequence number once the coordinator is back.
+const grpc::Status kShuttingDown(grpc::StatusCode::UNAVAILABLE, "coordinator is shutting down");
 }  // namespace
 
 grpc::Status CoordinatorService::SubmitExperiment(grpc::ServerContext*, const v1::SubmitExperimentRequest* req,
@@ -59,7 +61,7 @@ grpc::Status CoordinatorService::WatchExperiment(grpc::ServerContext* ctx, const
     }
     if (static_cast<int>(events->size()) == kPage) continue;
     if (terminal) return grpc::Status::OK;  // every event up to the terminal one was sent
-    manager_->WaitForNews(event_mark, log_mark, kPollMs);
+    if (!manager_->WaitForNews(event_mark, log_mark, kPollMs)) return kShuttingDown;
   }
   return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
 }
@@ -86,7 +88,7 @@ grpc::Status CoordinatorService::StreamLogs(grpc::ServerContext* ctx, const v1::
     }
     if (static_cast<int>(lines->size()) == kPage) continue;
     if (!req->follow() || terminal) return grpc::Status::OK;
-    manager_->WaitForNews(event_mark, log_mark, kPollMs);
+    if (!manager_->WaitForNews(event_mark, log_mark, kPollMs)) return kShuttingDown;
   }
   return grpc::Status(grpc::StatusCode::CANCELLED, "log stream cancelled");
 }

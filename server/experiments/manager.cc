@@ -184,6 +184,14 @@ bool Manager::ExperimentTerminalLocked(const std::string& id) {
   return it == experiments_.end() || IsTerminal(it->second.state());
 }
 
+void Manager::StopWaiters() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  work_cv_.SignalAll();
+  kv_cv_.SignalAll();
+  news_cv_.SignalAll();
+}
+
 void Manager::Tick() {
   absl::MutexLock lock(&mu_);
   Tx tx;

@@ -67,7 +67,8 @@ class Manager {
   // Newest event and log sequence numbers of the whole coordinator. A stream takes them before
   // reading, then WaitForNews(them) blocks until anything newer exists (or the timeout passes).
   std::pair<int64_t, int64_t> Watermarks();
-  void WaitForNews(int64_t event_seq, int64_t log_seq, int timeout_ms);
+  // Returns false when the coordinator is shutting down (streams should end).
+  bool WaitForNews(int64_t event_seq, int64_t log_seq, int timeout_ms);
 
   // --- worker API ---
   absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(const v1::RegisterWorkerRequest& request);
@@ -83,6 +84,10 @@ class Manager {
   absl::Status KvSet(const v1::KvSetRequest& request);
   absl::StatusOr<v1::KvGetResponse> KvGet(const v1::KvGetRequest& request);
   absl::StatusOr<v1::KvWaitResponse> KvWait(const v1::KvWaitRequest& request);
+
+  // Wakes every blocked call (AcquireTask, KvWait, WaitForNews) and makes new ones return at once;
+  // called before the gRPC server shuts down so that long-polls do not hold it up.
+  void StopWaiters();
 
   // Periodic work: lease expiry, retries whose backoff passed, scheduling. Called by a ticker
   // thread (every ~200 ms) and by tests with a fake clock.
@@ -154,6 +159,7 @@ class Manager {
   std::set<std::string> pending_tasks_ ABSL_GUARDED_BY(mu_);  // PENDING tasks of ready stages
   std::map<std::string, int64_t> last_progress_event_ms_ ABSL_GUARDED_BY(mu_);
   uint64_t next_submit_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t last_event_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_log_seq_ ABSL_GUARDED_BY(mu_) = 0;
   absl::CondVar news_cv_;      // new events or logs

@@ -394,12 +394,13 @@ std::pair<int64_t, int64_t> Manager::Watermarks() {
   return {last_event_seq_, last_log_seq_};
 }
 
-void Manager::WaitForNews(int64_t event_seq, int64_t log_seq, int timeout_ms) {
+bool Manager::WaitForNews(int64_t event_seq, int64_t log_seq, int timeout_ms) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
   absl::MutexLock lock(&mu_);
-  while (last_event_seq_ <= event_seq && last_log_seq_ <= log_seq) {
-    if (news_cv_.WaitWithDeadline(&mu_, deadline)) return;
+  while (!stopping_ && last_event_seq_ <= event_seq && last_log_seq_ <= log_seq) {
+    if (news_cv_.WaitWithDeadline(&mu_, deadline)) break;
   }
+  return !stopping_;
 }
 
 }  // namespace ecgbench::server

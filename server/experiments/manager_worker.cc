@@ -122,6 +122,7 @@ absl::StatusOr<std::optional<v1::Assignment>> Manager::AcquireTask(const std::st
       held->second = clock_->NowMonotonicMs();
       return std::optional<v1::Assignment>(std::move(a));
     }
+    if (stopping_) return absl::UnavailableError("coordinator is shutting down");
     if (work_cv_.WaitWithDeadline(&mu_, deadline)) return std::optional<v1::Assignment>();
   }
 }
@@ -342,6 +343,7 @@ absl::StatusOr<v1::KvWaitResponse> Manager::KvWait(const v1::KvWaitRequest& req)
       }
     }
     if (missing.empty()) return resp;
+    if (stopping_) return absl::UnavailableError("coordinator is shutting down");
     if (kv_cv_.WaitWithDeadline(&mu_, deadline)) {
       return absl::DeadlineExceededError(absl::StrCat("kv wait on attempt ", req.attempt_id(), " timed out after ",
                                                       req.timeout_ms(), " ms; missing keys: ",

@@ -1,0 +1,16 @@
+# ctest script: fails when the binary BINARY (-DBINARY=...) loads LibTorch (libtorch*, libc10*) per ldd.
+# Usage: cmake -DBINARY=path/to/ecgbench -P check_no_torch.cmake
+if(NOT BINARY OR NOT EXISTS "${BINARY}")
+  message(FATAL_ERROR "check_no_torch: BINARY not set or missing: '${BINARY}'")
+endif()
+execute_process(COMMAND ldd "${BINARY}" OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "check_no_torch: ldd ${BINARY} failed (${rc}): ${err}")
+endif()
+string(REGEX MATCHALL "[^\n]*(libtorch|libc10)[^\n]*" hits "${out}")
+if(hits)
+  message(FATAL_ERROR "check_no_torch: ${BINARY} links LibTorch:\n${hits}")
+endif()
+string(REGEX MATCHALL "\n" lines "${out}")
+list(LENGTH lines n)
+message(STATUS "check_no_torch: ${BINARY} loads ${n} shared libraries, none of them LibTorch")
