@@ -1,0 +1,54 @@
+// ecgbench-worker: runs stage tasks for the ECG-Bench coordinator. Flags here; wiring in
+// worker_main.cc. Exit codes: 0 clean shutdown, 1 fatal error, 2 bad flags.
+#include <cstdio>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "worker/stages/environment.h"
+#include "worker/worker_main.h"
+
+int main(int argc, char** argv) {
+  namespace w = ecgbench::worker;
+  // Before any thread exists, so that every thread inherits the blocked shutdown signals.
+  w::BlockShutdownSignals();
+
+  w::WorkerFlags flags;
+  CLI::App app{"ecgbench-worker: registers with the coordinator and runs stage tasks"};
+  app.add_option("--coordinator", flags.coordinator, "Coordinator address HOST:PORT")
+      ->envname("ECGBENCH_COORDINATOR")
+      ->capture_default_str();
+  app.add_option("--name", flags.name, "Worker name shown by `ecgbench workers` (default: host name)");
+  app.add_option("--cpus", flags.cpus, "CPU cores offered; also sets the LibTorch/BLAS threads "
+                                       "(default: hardware concurrency)")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--memory-bytes", flags.memory_bytes, "Memory offered in bytes (default: MemTotal)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 60));
+  app.add_option("--labels", flags.labels, "Labels k=v,k2=v2 for placement");
+  app.add_option("--metrics-listen", flags.metrics_listen,
+                 "HOST:PORT of /metrics; empty disables it; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--metrics-port-file", flags.metrics_port_file,
+                 "Write the bound /metrics port to this file");
+  app.add_option("--shutdown-grace-ms", flags.shutdown_grace_ms,
+                 "On SIGTERM, how long running tasks get to finish or checkpoint")
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+  app.add_option("--work-dir", flags.work_dir, "Root of the per-task working directories")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? w::kExitOk : w::kExitBadFlags;
+  }
+  if (!flags.metrics_port_file.empty() && flags.metrics_listen.empty()) {
+    std::fprintf(stderr, "ecgbench-worker: --metrics-port-file needs --metrics-listen\n");
+    return w::kExitBadFlags;
+  }
+  w::FillMachineDefaults(flags);
+  // Before the first tensor operation: OMP_NUM_THREADS / BLIS_NUM_THREADS (unless set) and
+  // LibTorch's intra-op threads follow --cpus.
+  w::ConfigureThreads(flags.cpus);
+  return w::RunWorker(flags);
+}

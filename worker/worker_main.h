@@ -1,0 +1,52 @@
+// Composition root of ecgbench-worker: builds the metrics endpoint, the stage registry and the
+// agent from the parsed flags, and runs until SIGTERM/SIGINT (a second signal exits at once).
+// Torch-free header.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace ecgbench::worker {
+
+// Exit codes of ecgbench-worker.
+inline constexpr int kExitOk = 0;        // clean shutdown
+inline constexpr int kExitFatal = 1;     // fatal error (message on stderr)
+inline constexpr int kExitBadFlags = 2;  // bad command line
+
+struct WorkerFlags {
+  std::string coordinator = "127.0.0.1:50051";
+  std::string name;             // default: host name
+  int cpus = 0;                 // default: hardware concurrency
+  int64_t memory_bytes = 0;     // default: MemTotal
+  std::string labels;           // k=v,k2=v2
+  std::string metrics_listen = "0.0.0.0:9101";
+  std::string metrics_port_file;
+  int64_t shutdown_grace_ms = 30000;
+  std::string log_level = "info";
+  std::string work_dir = ".ecgbench/work";
+};
+
+// Fills the defaults that depend on the machine (name, cpus, memory).
+void FillMachineDefaults(WorkerFlags& flags);
+
+// "k=v,k2=v2" -> map. "" -> empty. INVALID_ARGUMENT naming --labels and the bad entry.
+absl::StatusOr<std::map<std::string, std::string>> ParseLabels(const std::string& text);
+
+// The address other machines should scrape: the listen address with a wildcard host replaced by
+// `hostname`, and the bound port.
+std::string AdvertisedMetricsAddress(const std::string& listen, const std::string& hostname,
+                                     int port);
+
+// Blocks SIGTERM, SIGINT and SIGUSR1 in the calling thread and so in every thread it creates later;
+// RunWorker receives them with sigwait. REQUIRES: the first thing main does, before any thread
+// exists (LibTorch's thread pools are created by the first set_num_threads).
+void BlockShutdownSignals();
+
+// Runs the worker; returns the process exit code. REQUIRES: BlockShutdownSignals() was called, and
+// this is the main thread.
+int RunWorker(const WorkerFlags& flags);
+
+}  // namespace ecgbench::worker
