@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-port-file", metrics_port_file, "write the bound /metrics port to this file");
   app.add_option("--lease-ms", opts.manager.lease_ms, "a worker silent this long loses its tasks")
       ->capture_default_str()->check(CLI::Range(500, 3600000));
+  app.add_option("--recovery-grace-ms", opts.manager.recovery_grace_ms,
+                 "after a restart, how long workers have to reconnect before their tasks are re-queued")
+      ->capture_default_str()->check(CLI::Range(0, 3600000));
   app.add_option("--heartbeat-ms", opts.manager.heartbeat_interval_ms, "heartbeat interval suggested to workers")
       ->capture_default_str()->check(CLI::Range(50, 600000));
   app.add_option("--retry-backoff-ms", opts.manager.retry_backoff_base_ms, "first retry delay (doubles per failure)")

@@ -58,11 +58,12 @@ absl::Status Manager::Recover() {
   for (auto& kv : snap.kv) kv_[kv.attempt_id][kv.key] = kv.value;
   last_event_seq_ = snap.max_event_seq;
   last_log_seq_ = snap.max_log_seq;
-  const int64_t now = clock_->NowMonotonicMs();
+  // Leases restart as if the last heartbeat came now + (grace - lease): a full recovery grace.
+  const int64_t now = clock_->NowMonotonicMs() + std::max(0, options_.recovery_grace_ms - options_.lease_ms);
   for (auto& w : snap.workers) {
     auto rt = std::make_unique<WorkerRuntime>();
     rt->rec = std::move(w);
-    rt->last_heartbeat_mono_ms = now;  // one lease period to come back
+    rt->last_heartbeat_mono_ms = now;
     rt->free_cpus = rt->rec.resources().cpu_cores();
     rt->free_memory_bytes = rt->rec.resources().memory_bytes();
     for (const auto& g : rt->rec.resources().gpus()) rt->free_gpus.push_back(g.uuid());

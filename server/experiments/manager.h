@@ -31,6 +31,9 @@ namespace ecgbench::server {
 struct ManagerOptions {
   int lease_ms = 10000;              // a worker silent this long loses its assignments
   int heartbeat_interval_ms = 1000;  // suggested to workers
+  // After a coordinator restart, workers get this long (instead of one lease) to reconnect and
+  // confirm their running assignments: their channels need a few reconnect backoffs to notice.
+  int recovery_grace_ms = 30000;
   int max_acquire_wait_ms = 10000;   // cap on AcquireTask long-polls
   int retry_backoff_base_ms = 1000;  // backoff after the n-th failure: base * 2^(n-1), capped
   int retry_backoff_max_ms = 60000;

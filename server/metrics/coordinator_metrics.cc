@@ -53,9 +53,9 @@ class CoordinatorMetrics::StateCollector : public prometheus::Collectable {
     };
     single("ecgbench_queue_depth", "Tasks ready to run and waiting for resources.", static_cast<double>(g.queue_depth));
     single("ecgbench_workers_connected", "Workers holding a live lease.", static_cast<double>(g.workers_connected));
-    single("ecgbench_gpus_total", "GPUs offered by connected workers.", static_cast<double>(g.gpus_total));
+    single("ecgbench_gpus_capacity", "GPUs offered by connected workers (total).", static_cast<double>(g.gpus_total));
     single("ecgbench_gpus_allocated", "GPUs held by running task ranks.", static_cast<double>(g.gpus_allocated));
-    single("ecgbench_cpus_total", "CPU cores offered by connected workers.", static_cast<double>(g.cpus_total));
+    single("ecgbench_cpus_capacity", "CPU cores offered by connected workers (total).", static_cast<double>(g.cpus_total));
     single("ecgbench_cpus_allocated", "CPU cores held by running task ranks.", static_cast<double>(g.cpus_allocated));
     single("ecgbench_coordinator_up", "1 while the coordinator serves.", 1.0);
     return out;

@@ -2,7 +2,9 @@
 // submission, Prometheus exposition checked by promtool, and a Python client from the same .proto.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tests/integration/cluster.h"

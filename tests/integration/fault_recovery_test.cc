@@ -3,6 +3,9 @@
 // lost or completed twice), and a worker's SIGTERM (it releases its task and deregisters).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "tests/integration/cluster.h"
 
 namespace ecgbench::testing {

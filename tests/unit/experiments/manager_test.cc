@@ -39,6 +39,7 @@ class ManagerTest : public ::testing::Test {
     ManagerOptions o;
     o.lease_ms = 5000;
     o.retry_backoff_base_ms = 1000;
+    o.recovery_grace_ms = 5000;  // = the lease, so restarts are tested at the tightest setting
     manager_ = std::make_unique<Manager>(o, store_.get(), &clock_, nullptr);
     ASSERT_TRUE(manager_->Recover().ok());
   }
