@@ -15,6 +15,7 @@ PACKAGES=(
   libhdf5-dev libmatio-dev libcairo2-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libsentencepiece-dev libssl-dev wordnet-base
   prometheus python3-grpcio python3-protobuf
+  python3-numpy python3-scipy python3-pywt clang libclang-rt-14-dev
 )
 
 missing=()
