@@ -16,18 +16,9 @@ void ParseLlm(SectionReader& r, LlmSpec* out, SectionRefs* refs) {
 }
 
 void ParseLora(SectionReader& r, LoraSpec* out) {
-  const SpecNode* node = r.Get("lora");
+  const SpecNode* node = ReadToggleOrMapping(r, "lora", &out->enabled);
   if (node == nullptr) return;
-  const std::string path = r.PathOf("lora");
-  if (node->IsScalar()) {
-    Diagnostics scratch(r.diag()->file_name());
-    if (!ReadBool(*node, path, &out->enabled, &scratch)) {
-      r.diag()->Error(EffectivePath(*node, path), node->line,
-                      absl::StrCat("expected a mapping, true or false, got ", DescribeNode(*node)));
-    }
-    return;
-  }
-  SectionReader lora(*node, path, r.KeyLine("lora"), r.diag());
+  SectionReader lora(*node, r.PathOf("lora"), r.KeyLine("lora"), r.diag());
   lora.Int("rank", IntRange{1, 4096}, &out->rank);
   lora.Number("alpha", NumberRange{0, true}, &out->alpha);
   lora.Number("dropout", NumberRange{0, false, 1, true}, &out->dropout);

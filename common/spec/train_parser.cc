@@ -58,18 +58,9 @@ void ParseSchedule(SectionReader& r, ScheduleSpec* out) {
 }
 
 void ParseEarlyStopping(SectionReader& r, EarlyStoppingSpec* out) {
-  const SpecNode* node = r.Get("early_stopping");
+  const SpecNode* node = ReadToggleOrMapping(r, "early_stopping", &out->enabled);
   if (node == nullptr) return;
-  const std::string path = r.PathOf("early_stopping");
-  if (node->IsScalar()) {
-    Diagnostics scratch(r.diag()->file_name());
-    if (!ReadBool(*node, path, &out->enabled, &scratch)) {
-      r.diag()->Error(EffectivePath(*node, path), node->line,
-                      absl::StrCat("expected a mapping, true or false, got ", DescribeNode(*node)));
-    }
-    return;
-  }
-  SectionReader early(*node, path, r.KeyLine("early_stopping"), r.diag());
+  SectionReader early(*node, r.PathOf("early_stopping"), r.KeyLine("early_stopping"), r.diag());
   early.Enum("metric", {"val_loss", "train_loss"}, &out->metric);
   early.Int("patience", IntRange{1, 1000000}, &out->patience);
   early.Number("delta", NumberRange{0, false}, &out->delta);

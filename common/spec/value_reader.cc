@@ -375,4 +375,16 @@ void SectionReader::Finish() {
   }
 }
 
+const SpecNode* ReadToggleOrMapping(SectionReader& r, std::string_view key, bool* enabled) {
+  const SpecNode* node = r.Get(key);
+  if (node == nullptr || !node->IsScalar()) return node;
+  const std::string path = r.PathOf(key);
+  Diagnostics scratch(r.diag()->file_name());
+  if (!ReadBool(*node, path, enabled, &scratch)) {
+    r.diag()->Error(EffectivePath(*node, path), node->line,
+                    absl::StrCat("expected a mapping, true or false, got ", DescribeNode(*node)));
+  }
+  return nullptr;
+}
+
 }  // namespace ecgbench::common

@@ -101,4 +101,9 @@ class SectionReader {
   std::vector<std::string> known_;
 };
 
+// A key that takes either a mapping or true/false (e.g. `lora: false`). Returns the mapping node to
+// read with a nested SectionReader, or nullptr when the key is absent or was a scalar (a bool is
+// stored in *enabled; anything else records "expected a mapping, true or false").
+const SpecNode* ReadToggleOrMapping(SectionReader& r, std::string_view key, bool* enabled);
+
 }  // namespace ecgbench::common

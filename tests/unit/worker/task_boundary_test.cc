@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/worker/null_task_context.h"
+
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -10,29 +12,7 @@
 namespace ecgbench::worker {
 namespace {
 
-// A TaskContext that no runner in this file uses beyond passing it along.
-class NullContext final : public TaskContext {
- public:
-  const v1::Assignment& assignment() const override { return assignment_; }
-  void Log(v1::LogLevel, std::string_view) override {}
-  void ReportProgress(int64_t, int64_t, std::string_view, std::string_view) override {}
-  void ReportMetric(std::string_view, double, int64_t) override {}
-  absl::Status KvSet(const std::string&, const std::string&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::optional<std::string>> KvGet(const std::string&) override {
-    return std::optional<std::string>();
-  }
-  absl::StatusOr<std::vector<std::string>> KvWait(const std::vector<std::string>&,
-                                                 absl::Duration) override {
-    return std::vector<std::string>();
-  }
-  bool cancelled() const override { return false; }
-  bool preempt_requested() const override { return false; }
-  const std::string& work_dir() const override { return dir_; }
-
- private:
-  v1::Assignment assignment_;
-  std::string dir_;
-};
+using NullContext = test_support::NullTaskContext;
 
 template <typename F>
 class ThrowingRunner final : public StageRunner {
