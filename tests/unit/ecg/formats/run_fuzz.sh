@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets fuzz_wfdb_header and fuzz_csv with clang (-fsanitize=fuzzer,address,
+# undefined), compiling the parser sources directly (they need only Abseil), writes a seed corpus,
+# and runs each target for SECONDS (default 10). Exits non-zero when a target finds a crash, a
+# sanitizer report or a broken round-trip property; the reproducer is left in OUT_DIR.
+# Usage: run_fuzz.sh SRC_ROOT OUT_DIR [SECONDS]      (CXX_FUZZ overrides the compiler, default clang++)
+set -euo pipefail
+src=${1:?usage: run_fuzz.sh SRC_ROOT OUT_DIR [SECONDS]}
+out=${2:?usage: run_fuzz.sh SRC_ROOT OUT_DIR [SECONDS]}
+secs=${3:-10}
+cxx=${CXX_FUZZ:-clang++}
+here="$src/tests/unit/ecg/formats"
+formats="$src/common/ecg/formats"
+mkdir -p "$out"
+
+read -r -a absl_flags <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor)"
+flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
+
+# build NAME SOURCES...: recompiles only when a source or header is newer than the binary.
+build() {
+  local name=$1; shift
+  local bin="$out/$name" stale=0 f
+  [[ -x "$bin" ]] || stale=1
+  for f in "$@" "$formats"/*.h "$src/common/util/status_macros.h"; do
+    [[ "$f" -nt "$bin" ]] && stale=1
+  done
+  if (( stale )); then
+    echo "compiling $name"
+    "$cxx" "${flags[@]}" "$@" "${absl_flags[@]}" -o "$bin"
+  fi
+}
+
+build fuzz_wfdb_header "$here/fuzz_wfdb_header.cc" "$formats/wfdb_header.cc" "$formats/utf8.cc"
+build fuzz_csv "$here/fuzz_csv.cc" "$formats/csv_reader.cc" "$formats/utf8.cc"
+
+# Seed corpora (the fuzzer adds what it finds next to them).
+seeds_hea="$out/corpus_hea" seeds_csv="$out/corpus_csv"
+mkdir -p "$seeds_hea" "$seeds_csv"
+printf '00001_hr 12 500 5000\n00001_hr.dat 16 1000(0)/mV 16 0 -119 1508 0 I\n00001_hr.dat 16 1000(0)/mV 16 0 -55 723 0 II\n' >"$seeds_hea/ptbxl.hea"
+printf 'A0001 2 500 7500 05-Feb-2020 11:39:16\nA0001.mat 16+24 1000/mV 16 0 28 -1716 0 I\nA0001.mat 16+24 1000/mV 16 0 7 2029 0 II\n#Age: 74\n#Sex: Male\n#Dx: 59118001\n' >"$seeds_hea/cinc.hea"
+printf '100 2 360/720(0) 650000 12:00:00 01/01/2000\n100.dat 212x1:0 200(1024)/mV 11 1024 995 -22131 0 MLII\n100.dat 212 200 11 1024 1011 20052 0 V5\n' >"$seeds_hea/mitdb.hea"
+printf '\001ecg_id,patient_id,report,scp_codes\n1,15709.0,"sinus, normal","{\x27NORM\x27: 100.0}"\r\n2,13243.0,"multi\nline ""quoted""",{}\n' >"$seeds_csv/ptbxl.csv"
+printf '\0001,2,3\n"a""b",,\n\n' >"$seeds_csv/plain.csv"
+printf '\003a;b\n"x;y";z\n' >"$seeds_csv/semicolon.csv"
+
+status=0
+for target in fuzz_wfdb_header fuzz_csv; do
+  corpus="$seeds_hea"
+  [[ $target == fuzz_csv ]] && corpus="$seeds_csv"
+  echo "running $target for ${secs}s"
+  if ! "$out/$target" -max_total_time="$secs" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
+       -artifact_prefix="$out/$target-" -print_final_stats=1 "$corpus" 2>"$out/$target.log"; then
+    echo "$target FAILED; log: $out/$target.log"
+    tail -n 40 "$out/$target.log"
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|Done" "$out/$target.log" | tail -n 2
+  fi
+done
+exit $status
