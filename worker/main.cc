@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--work-dir", flags.work_dir, "Root of the per-task working directories")
       ->capture_default_str();
+  app.add_option("--artifact-root", flags.artifact_root,
+                 "Root of the content-addressed artifacts (segment stores, ...), shared by all workers")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -122,7 +122,9 @@ int RunWorker(const WorkerFlags& flags) {
   }
 
   StageRegistry registry;
-  if (absl::Status s = RegisterBuiltinStages(registry); !s.ok()) return Fatal(s.ToString());
+  BuiltinStageOptions stage_options;
+  stage_options.preprocess.artifact_root = flags.artifact_root;
+  if (absl::Status s = RegisterBuiltinStages(registry, stage_options); !s.ok()) return Fatal(s.ToString());
 
   AgentOptions options;
   options.coordinator_address = flags.coordinator;

@@ -27,6 +27,7 @@ struct WorkerFlags {
   int64_t shutdown_grace_ms = 30000;
   std::string log_level = "info";
   std::string work_dir = ".ecgbench/work";
+  std::string artifact_root = ".ecgbench/artifacts";
 };
 
 // Fills the defaults that depend on the machine (name, cpus, memory).

@@ -92,6 +92,7 @@ absl::Status TestCluster::StartWorker(const std::string& name, int cpus) {
   std::vector<std::string> argv = {BinPath("ecgbench-worker"), "--coordinator", address(), "--name", name,
                                    "--cpus", std::to_string(cpus), "--metrics-listen", "127.0.0.1:0",
                                    "--metrics-port-file", metrics_file, "--shutdown-grace-ms", "5000",
+                                   "--work-dir", dir_ + "/work", "--artifact-root", dir_ + "/artifacts",
                                    "--log-level", "debug"};
   auto child = common::ChildProcess::Spawn(argv, {}, dir_ + "/" + name + ".log");
   if (!child.ok()) return child.status();

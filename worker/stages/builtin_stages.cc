@@ -8,9 +8,11 @@
 
 namespace ecgbench::worker {
 
-absl::Status RegisterBuiltinStages(StageRegistry& registry) {
-  return registry.Register(
-      "probe", [] { return GuardTorchExceptions(std::make_unique<ProbeRunner>()); });
+absl::Status RegisterBuiltinStages(StageRegistry& registry, const BuiltinStageOptions& options) {
+  absl::Status st =
+      registry.Register("probe", [] { return GuardTorchExceptions(std::make_unique<ProbeRunner>()); });
+  if (!st.ok()) return st;
+  return registry.Register("preprocess", [o = options.preprocess] { return std::make_unique<PreprocessRunner>(o); });
 }
 
 }  // namespace ecgbench::worker

@@ -1,13 +1,18 @@
-// The stage kinds this worker binary ships, registered in one place (today: "probe"; the ML stages
-// arrive with later issues). Torch-free header.
+// The stage kinds this worker binary ships, registered in one place (today: "probe" and "preprocess";
+// the ML stages arrive with later issues). Torch-free header.
 #pragma once
 
 #include "absl/status/status.h"
 #include "worker/agent/stage_registry.h"
+#include "worker/stages/preprocess_runner.h"
 
 namespace ecgbench::worker {
 
+struct BuiltinStageOptions {
+  PreprocessStageOptions preprocess;
+};
+
 // Errors: ALREADY_EXISTS when a kind is registered already.
-absl::Status RegisterBuiltinStages(StageRegistry& registry);
+absl::Status RegisterBuiltinStages(StageRegistry& registry, const BuiltinStageOptions& options = {});
 
 }  // namespace ecgbench::worker

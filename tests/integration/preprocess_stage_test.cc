@@ -1,0 +1,67 @@
+// The preprocess stage through real processes: a synthetic PTB-XL-layout dataset is split into
+// shards on two workers, each writes a content-addressed part store, and a second experiment with
+// the same preprocessing reuses the parts instead of recomputing them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/ecg/dataset/segment_store.h"
+#include "common/ecg/synth/dataset_writer.h"
+#include "tests/integration/cluster.h"
+
+namespace ecgbench::testing {
+namespace {
+
+TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
+  TestCluster cluster;
+  common::ecg::SynthDatasetOptions synth;
+  synth.out_dir = cluster.dir() + "/ptbxl";
+  synth.records = 30;
+  synth.seed = 11;
+  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
+  ASSERT_TRUE(cluster.StartCoordinator().ok());
+  ASSERT_TRUE(cluster.StartWorker("w1", 1).ok());
+  ASSERT_TRUE(cluster.StartWorker("w2", 1).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2, 20000).ok());
+  const std::string spec = "name: it-preprocess\ndata:\n  base: ptbxl\n  root: " + synth.out_dir +
+                           "\n  segment_len: 1250\nresources: {preprocess_shards: 3}\n";
+  auto id = cluster.Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto e = cluster.WaitForTerminal(*id, 60000);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->state(), v1::STATE_SUCCEEDED) << cluster.DumpLogs();
+  ASSERT_EQ(e->runs(0).stages(0).kind(), "preprocess");
+  ASSERT_EQ(e->runs(0).stages(0).tasks_size(), 3);
+  for (const auto& t : e->runs(0).stages(0).tasks()) {
+    EXPECT_EQ(t.state(), v1::STATE_SUCCEEDED);
+    EXPECT_EQ(t.progress().done(), 10);  // 30 records / 3 shards, reported live as records
+    EXPECT_EQ(t.progress().unit(), "records");
+  }
+  // Three complete part stores under one content-addressed artifact, 60 segments in all.
+  int64_t segments = 0;
+  int parts = 0;
+  for (const auto& p : std::filesystem::recursive_directory_iterator(cluster.dir() + "/artifacts")) {
+    if (p.path().filename() != "manifest.json") continue;
+    auto store = common::ecg::SegmentStore::Open(p.path().parent_path().string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    segments += (*store)->size();
+    ++parts;
+  }
+  EXPECT_EQ(parts, 3);
+  EXPECT_EQ(segments, 60);
+
+  // Another experiment with the same preprocessing reuses every part.
+  auto again = cluster.Submit("name: it-preprocess-again\ndata:\n  base: ptbxl\n  root: " + synth.out_dir +
+                              "\n  segment_len: 1250\nresources: {preprocess_shards: 3}\n");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(cluster.WaitForTerminal(*again, 60000).ok());
+  grpc::ClientContext ctx;
+  v1::GetResultsRequest req;
+  req.set_id(*again);
+  v1::GetResultsResponse resp;
+  ASSERT_TRUE(cluster.client().GetResults(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.runs(0).metrics().at("preprocess.reused"), 1.0);
+}
+
+}  // namespace
+}  // namespace ecgbench::testing
