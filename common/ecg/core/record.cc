@@ -6,7 +6,7 @@
 namespace ecgbench::common::ecg {
 
 absl::Status Record::Validate() const {
-  const std::string where = path.empty() ? id : path;
+  const std::string& where = path.empty() ? id : path;  // no copy: Validate runs once per record
   if (sampling_rate_hz <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": sampling rate must be positive, got ", sampling_rate_hz));
   }

@@ -1,0 +1,83 @@
+// The paper-era ECG-Bench wavelet denoiser (_wavelet_denoise), one signal or interleaved lanes.
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/ecg/dsp/wavelet.h"
+#include "common/util/status_macros.h"
+
+namespace ecgbench::common::ecg {
+namespace {
+
+// np.median(np.abs(v[:, lane])) of an interleaved array (NaN when any element is NaN).
+double MedianAbs(const std::vector<double>& v, size_t lanes, size_t lane, std::vector<double>& buf) {
+  const size_t n = v.size() / lanes;
+  buf.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double c = v[i * lanes + lane];
+    if (std::isnan(c)) return std::nan("");
+    buf[i] = std::fabs(c);
+  }
+  const size_t mid = n / 2;
+  std::nth_element(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(mid), buf.end());
+  const double upper = buf[mid];
+  if (n % 2 == 1) return upper;
+  const double lower = *std::max_element(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(mid));
+  return (lower + upper) / 2.0;
+}
+
+// pywt.threshold(c, t, 'soft'), then 0 where |c| <= epsilon or the result is not finite.
+inline double SoftThreshold(double c, double threshold, double epsilon) {
+  const double magnitude = std::fabs(c);
+  double factor = 1 - threshold / magnitude;
+  if (factor < 0) factor = 0;  // clip(min=0); NaN stays NaN
+  const double t = c * factor;
+  return (std::isfinite(t) && magnitude > epsilon) ? t : 0.0;
+}
+
+}  // namespace
+
+absl::Status WaveletDenoise(absl::Span<const double> x, absl::Span<double> y, WaveletWorkspace& ws,
+                            const WaveletDenoiseOptions& options) {
+  if (x.size() != y.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("wavelet denoise: output has ", y.size(), " samples, input ", x.size()));
+  }
+  if (x.data() != y.data()) std::copy(x.begin(), x.end(), y.begin());
+  return WaveletDenoiseInterleaved(y, 1, ws, options);
+}
+
+absl::Status WaveletDenoiseInterleaved(absl::Span<double> data, size_t lanes, WaveletWorkspace& ws,
+                                       const WaveletDenoiseOptions& options) {
+  if (options.level < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("wavelet denoise: level must be >= 1, got ", options.level));
+  }
+  const WaveletFilters& w = Db6();
+  ECGBENCH_RETURN_IF_ERROR(WaveDecInterleaved(data, lanes, w, options.level, ws.coeffs_, ws.scratch_));
+  const size_t n = data.size() / lanes;
+  // coeffs[-level] is cD_level, the coarsest detail band: coeffs[1].
+  ws.thresholds_.resize(lanes);
+  for (size_t l = 0; l < lanes; ++l) {
+    const double median = MedianAbs(ws.coeffs_[1], lanes, l, ws.abs_);
+    ws.thresholds_[l] = median == 0 ? 0.0 : median / 0.6745;
+  }
+  for (size_t k = 1; k < ws.coeffs_.size(); ++k) {
+    std::vector<double>& band = ws.coeffs_[k];
+    for (size_t i = 0; i < band.size(); i += lanes) {
+      for (size_t l = 0; l < lanes; ++l) band[i + l] = SoftThreshold(band[i + l], ws.thresholds_[l], options.epsilon);
+    }
+  }
+  ECGBENCH_RETURN_IF_ERROR(WaveRecInterleaved(ws.coeffs_, lanes, w, ws.rec_, ws.scratch_));
+  const size_t rec_n = ws.rec_.size() / lanes;
+  if (rec_n == n) {
+    std::copy(ws.rec_.begin(), ws.rec_.end(), data.begin());
+  } else {
+    // Odd n: waverec gives n + 1 samples; scipy.signal.resample brings each signal back to n.
+    ECGBENCH_RETURN_IF_ERROR(ws.fourier_.ResampleInterleaved(ws.rec_, lanes, data));
+  }
+  for (double& v : data) {
+    if (!std::isfinite(v)) v = 0.0;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ecgbench::common::ecg
