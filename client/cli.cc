@@ -3,6 +3,7 @@
 
 #include "CLI/CLI.hpp"
 #include "client/commands/commands.h"
+#include "client/commands/data.h"
 #include "client/commands/exit_codes.h"
 #include "common/util/logging.h"
 #include "spdlog/spdlog.h"
@@ -44,6 +45,7 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   AddResultsCommands(app, ctx, &action);
   AddWorkersCommands(app, ctx, &action);
   AddRunCommands(app, ctx, &action);
+  AddDataCommands(app, ctx, &action);
   app.footer(
       "Exit codes: 0 success (experiment SUCCEEDED), 1 experiment FAILED or other error, 2 usage error,\n"
       "3 experiment CANCELLED, 4 not found, 5 coordinator unavailable, 6 spec rejected, 130 interrupted.\n"

@@ -10,7 +10,6 @@
 #include "common/ecg/core/leads.h"
 #include "common/ecg/dataset/segment_store.h"
 #include "common/ecg/dataset/segmenter.h"
-#include "common/ecg/dsp/filter_chain.h"
 #include "common/ecg/formats/record_reader.h"
 #include "common/util/status_macros.h"
 
@@ -38,12 +37,7 @@ absl::Status ProcessOne(const RecordRef& ref, const PreprocessOptions& options, 
   if (record.patient_id.empty()) record.patient_id = ref.patient_id;
   if (record.report.empty()) record.report = ref.report;
   ECGBENCH_RETURN_IF_ERROR(HarmonizeLeads(record));
-  // NaN/Inf are found (and zeroed) at the native rate: a spline would smear one over the record.
-  NonFiniteScan scan = ZeroFillNonFinite(record);
-  if (options.paper_filters) ECGBENCH_RETURN_IF_ERROR(ws.filters.Apply(record));
-  if (record.sampling_rate_hz != options.target_rate_hz) {
-    ECGBENCH_RETURN_IF_ERROR(ws.resampler.Resample(record, options.target_rate_hz, options.resample));
-  }
+  ECGBENCH_ASSIGN_OR_RETURN(NonFiniteScan scan, ConditionRecord(record, options, ws.resampler, ws.filters));
   SegmentLabels labels(ref.labels.begin(), ref.labels.end());
   if (!record.dx_codes.empty()) labels.emplace("dx", absl::StrJoin(record.dx_codes, ","));
   return SegmentRecordInto(record, labels, seg, &slot.samples, &slot.meta, &slot.counts, scan.spans).status();
@@ -59,6 +53,17 @@ std::string Where(const RecordRef& ref) {
 nlohmann::json PreprocessCounts::ToJson() const {
   return {{"records_total", records_total}, {"records_done", records_done}, {"records_skipped", records_skipped},
           {"segments", segments},           {"quality", quality},           {"errors", errors}};
+}
+
+absl::StatusOr<NonFiniteScan> ConditionRecord(Record& record, const PreprocessOptions& options,
+                                              RecordResampler& resampler, PaperFilterChain& filters) {
+  ECGBENCH_RETURN_IF_ERROR(record.Validate());
+  NonFiniteScan scan = ZeroFillNonFinite(record);
+  if (options.paper_filters) ECGBENCH_RETURN_IF_ERROR(filters.Apply(record));
+  if (record.sampling_rate_hz != options.target_rate_hz) {
+    ECGBENCH_RETURN_IF_ERROR(resampler.Resample(record, options.target_rate_hz, options.resample));
+  }
+  return scan;
 }
 
 std::pair<size_t, size_t> ShardRange(size_t n, int shard, int num_shards) {
