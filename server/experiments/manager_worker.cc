@@ -222,10 +222,15 @@ absl::Status Manager::CompleteTask(const v1::CompleteTaskRequest& req) {
   tx.attempts.insert(a.id());
   const store::StageRecord& st = stages_.at(t->stage_id());
   if (req.assignment().rank() == 0) {
-    // Rank 0's results become the run's results, named "<stage key>.<metric>"; shards of one stage
-    // report disjoint names or the last shard wins.
+    // Rank 0's results become the run's results, named "<stage key>.<metric>". The shards of a
+    // sharded stage add up (their results are counts: records, segments); completion is
+    // exactly-once, so nothing is counted twice.
     store::RunRecord& run = runs_.at(t->run_id());
-    for (const auto& [name, value] : req.results()) (*run.mutable_results())[absl::StrCat(st.key(), ".", name)] = value;
+    const bool sharded = st.task_ids_size() > 1;
+    for (const auto& [name, value] : req.results()) {
+      double& slot = (*run.mutable_results())[absl::StrCat(st.key(), ".", name)];
+      slot = sharded ? slot + value : value;
+    }
     tx.runs.insert(run.id());
     t->set_result_json(req.result_json());
   }

@@ -60,7 +60,8 @@ TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
   req.set_id(*again);
   v1::GetResultsResponse resp;
   ASSERT_TRUE(cluster.client().GetResults(&ctx, req, &resp).ok());
-  EXPECT_EQ(resp.runs(0).metrics().at("preprocess.reused"), 1.0);
+  EXPECT_EQ(resp.runs(0).metrics().at("preprocess.reused"), 3.0);     // all three shards reused
+  EXPECT_EQ(resp.runs(0).metrics().at("preprocess.segments"), 60.0);  // summed over the shards
 }
 
 }  // namespace

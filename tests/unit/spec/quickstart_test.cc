@@ -1,4 +1,5 @@
-// configs/quickstart.yaml (what scripts/quickstart.sh runs) must always plan: a probe-only spec.
+// configs/quickstart.yaml (what scripts/quickstart.sh runs) must always plan: today the probe and a
+// two-shard preprocess of the synthetic PTB-XL-layout dataset.
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -9,7 +10,7 @@
 namespace ecgbench::common {
 namespace {
 
-TEST(QuickstartSpecTest, ParsesAndPlansAProbe) {
+TEST(QuickstartSpecTest, ParsesAndPlansProbeAndPreprocess) {
   std::ifstream in(ECGBENCH_QUICKSTART_SPEC);
   ASSERT_TRUE(in.good()) << "cannot read " << ECGBENCH_QUICKSTART_SPEC;
   std::stringstream text;
@@ -26,6 +27,12 @@ TEST(QuickstartSpecTest, ParsesAndPlansAProbe) {
   EXPECT_EQ(probe.tasks[0].ranks, 2);
   EXPECT_EQ(probe.tasks[0].per_rank.cpu_cores, 1);
   EXPECT_EQ(probe.params["duration_s"], 3.0);
+  ASSERT_EQ(plan->runs[0].stages.size(), 2u);
+  const StagePlan& pre = plan->runs[0].stages[1];
+  EXPECT_EQ(pre.kind, "preprocess");
+  EXPECT_EQ(pre.tasks.size(), 2u);
+  EXPECT_EQ(pre.params["data"]["base"], "ptbxl");
+  EXPECT_EQ(pre.params["data"]["segment_len"], 1250);
 }
 
 }  // namespace
