@@ -23,5 +23,6 @@ void AddDataSynthCommand(CLI::App& data, CommandContext& ctx, Action* action);
 void AddDataConvertCommand(CLI::App& data, CommandContext& ctx, Action* action);
 void AddDataInspectCommand(CLI::App& data, CommandContext& ctx, Action* action);
 void AddDataPreprocessCommand(CLI::App& data, CommandContext& ctx, Action* action);
+void AddDataExportCommand(CLI::App& data, CommandContext& ctx, Action* action);
 
 }  // namespace ecgbench::client

@@ -39,6 +39,24 @@ class DataPreprocessTest : public ::testing::Test {
 };
 TempDir* DataPreprocessTest::dir_ = nullptr;
 
+TEST_F(DataPreprocessTest, ExportWritesNpyAndJsonl) {
+  TempDir tmp;
+  const std::string out = tmp / "store";
+  ASSERT_EQ(RunData({"data", "preprocess", "--dataset", "ptbxl", "--root", Root(), "--out", out}).code, 0);
+  const std::string exported = tmp / "export";
+  CliResult r = RunData({"data", "export", out, exported});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "exported 40 segments [40 x 12 x 1250] to " + exported + "/ecgs.npy and " + exported +
+                       "/segments.jsonl\n");
+  EXPECT_EQ(std::filesystem::file_size(exported + "/ecgs.npy"), 128u + 40u * 12u * 1250u * 4u);
+  std::ifstream lines(exported + "/segments.jsonl");
+  int n = 0;
+  for (std::string line; std::getline(lines, line);) ++n;
+  EXPECT_EQ(n, 40);
+  CliResult missing = RunData({"data", "export", tmp / "nope", tmp / "x"});
+  EXPECT_EQ(missing.code, 6);
+}
+
 TEST_F(DataPreprocessTest, WholeDatasetThenInspectStore) {
   TempDir tmp;
   const std::string out = tmp / "store";
