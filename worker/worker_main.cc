@@ -124,6 +124,7 @@ int RunWorker(const WorkerFlags& flags) {
   StageRegistry registry;
   BuiltinStageOptions stage_options;
   stage_options.preprocess.artifact_root = flags.artifact_root;
+  stage_options.dataset.artifact_root = flags.artifact_root;
   if (absl::Status s = RegisterBuiltinStages(registry, stage_options); !s.ok()) return Fatal(s.ToString());
 
   AgentOptions options;

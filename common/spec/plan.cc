@@ -57,13 +57,16 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
   if (!spec.data) return plan;  // every later stage reads the preprocessed data
   const nlohmann::json data = ToJson(*spec.data);
   const nlohmann::json representation = ToJson(spec.representation);
-  std::vector<std::string> inputs = {"preprocess"};  // what train (or evaluate) waits for
+  std::vector<std::string> inputs = {"dataset"};  // what train (or evaluate) waits for
   plan.stages.push_back(
       MakeStage("preprocess", res.preprocess_shards, 1, one_cpu, spec, {{"data", data}}, run));
+  // One task joins the preprocess shards: merged store, patient-grouped folds, mapped conversations.
+  plan.stages.push_back(MakeStage("dataset", 1, 1, one_cpu, spec, {{"data", data}}, run));
+  plan.stages.back().depends_on = {"preprocess"};
   if (NeedsTokenizerStage(spec)) {
     plan.stages.push_back(MakeStage("tokenizer", 1, 1, one_cpu, spec,
                                     {{"data", data}, {"representation", representation}}, run));
-    plan.stages.back().depends_on = {"preprocess"};
+    plan.stages.back().depends_on = {"dataset"};
     inputs.push_back("tokenizer");
   }
   if (NeedsPretrainStage(spec)) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 #include "server/experiments/manager.h"
 #include "server/experiments/manager_internal.h"
 #include "server/scheduler/scheduler.h"
@@ -53,6 +54,19 @@ v1::Assignment Manager::AssignmentLocked(const store::TaskRecord& t, const store
   out.set_cpu_cores(r.cpu_cores());
   for (const auto& g : r.gpu_uuids()) out.add_gpu_uuids(g);
   out.set_memory_bytes(r.memory_bytes());
+  // Upstream results: stage key -> [result_json of each task], in shard order.
+  nlohmann::json inputs = nlohmann::json::object();
+  for (const auto& dep_id : st.depends_on()) {
+    const store::StageRecord& dep = stages_.at(dep_id);
+    nlohmann::json results = nlohmann::json::array();
+    for (const auto& tid : dep.task_ids()) {
+      const std::string& text = tasks_.at(tid).result_json();
+      nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+      results.push_back(doc.is_discarded() ? nlohmann::json(text) : doc);
+    }
+    inputs[dep.key()] = std::move(results);
+  }
+  out.set_inputs_json(inputs.dump());
   return out;
 }
 

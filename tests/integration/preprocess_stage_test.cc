@@ -1,4 +1,4 @@
-// The preprocess stage through real processes: a synthetic PTB-XL-layout dataset is split into
+// The preprocess and dataset stages through real processes: a synthetic PTB-XL-layout dataset is split into
 // shards on two workers, each writes a content-addressed part store, and a second experiment with
 // the same preprocessing reuses the parts instead of recomputing them.
 #include <gtest/gtest.h>
@@ -24,7 +24,8 @@ TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
   ASSERT_TRUE(cluster.StartWorker("w2", 1).ok());
   ASSERT_TRUE(cluster.WaitForWorkers(2, 20000).ok());
   const std::string spec = "name: it-preprocess\ndata:\n  base: ptbxl\n  root: " + synth.out_dir +
-                           "\n  segment_len: 1250\nresources: {preprocess_shards: 3}\n";
+                           "\n  segment_len: 1250\n  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir +
+                           "/ecgqa/ptbxl\n  folds: {k: 3}\nresources: {preprocess_shards: 3}\n";
   auto id = cluster.Submit(spec);
   ASSERT_TRUE(id.ok()) << id.status();
   auto e = cluster.WaitForTerminal(*id, 60000);
@@ -37,10 +38,28 @@ TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
     EXPECT_EQ(t.progress().done(), 10);  // 30 records / 3 shards, reported live as records
     EXPECT_EQ(t.progress().unit(), "records");
   }
-  // Three complete part stores under one content-addressed artifact, 60 segments in all.
+  // The dataset stage joined the shards: one store of 60 segments, 3 patient-grouped folds, and
+  // the synthetic ECG-QA questions mapped onto the segments of their records.
+  ASSERT_EQ(e->runs(0).stages(1).kind(), "dataset");
+  EXPECT_EQ(e->runs(0).stages(1).state(), v1::STATE_SUCCEEDED);
+  {
+    grpc::ClientContext rctx;
+    v1::GetResultsRequest rreq;
+    rreq.set_id(*id);
+    v1::GetResultsResponse rresp;
+    ASSERT_TRUE(cluster.client().GetResults(&rctx, rreq, &rresp).ok());
+    const auto& m = rresp.runs(0).metrics();
+    EXPECT_EQ(m.at("dataset.segments"), 60.0);
+    EXPECT_EQ(m.at("dataset.folds"), 3.0);
+    EXPECT_GT(m.at("dataset.groups"), 9.0);   // patients hold 1-3 records each
+    EXPECT_LT(m.at("dataset.groups"), 31.0);
+    EXPECT_GT(m.at("dataset.conversations"), 60.0);  // several questions per record, one per segment
+    EXPECT_EQ(m.at("dataset.unmatched"), 0.0);
+  }
+  // Three complete part stores and the merged store under content-addressed artifacts.
   int64_t segments = 0;
   int parts = 0;
-  for (const auto& p : std::filesystem::recursive_directory_iterator(cluster.dir() + "/artifacts")) {
+  for (const auto& p : std::filesystem::recursive_directory_iterator(cluster.dir() + "/artifacts/preprocess")) {
     if (p.path().filename() != "manifest.json") continue;
     auto store = common::ecg::SegmentStore::Open(p.path().parent_path().string());
     ASSERT_TRUE(store.ok()) << store.status();
@@ -52,7 +71,8 @@ TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
 
   // Another experiment with the same preprocessing reuses every part.
   auto again = cluster.Submit("name: it-preprocess-again\ndata:\n  base: ptbxl\n  root: " + synth.out_dir +
-                              "\n  segment_len: 1250\nresources: {preprocess_shards: 3}\n");
+                              "\n  segment_len: 1250\n  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir +
+                              "/ecgqa/ptbxl\n  folds: {k: 3}\nresources: {preprocess_shards: 3}\n");
   ASSERT_TRUE(again.ok());
   ASSERT_TRUE(cluster.WaitForTerminal(*again, 60000).ok());
   grpc::ClientContext ctx;
@@ -62,6 +82,7 @@ TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
   ASSERT_TRUE(cluster.client().GetResults(&ctx, req, &resp).ok());
   EXPECT_EQ(resp.runs(0).metrics().at("preprocess.reused"), 3.0);     // all three shards reused
   EXPECT_EQ(resp.runs(0).metrics().at("preprocess.segments"), 60.0);  // summed over the shards
+  EXPECT_EQ(resp.runs(0).metrics().at("dataset.reused"), 1.0);
 }
 
 }  // namespace

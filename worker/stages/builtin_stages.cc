@@ -12,7 +12,9 @@ absl::Status RegisterBuiltinStages(StageRegistry& registry, const BuiltinStageOp
   absl::Status st =
       registry.Register("probe", [] { return GuardTorchExceptions(std::make_unique<ProbeRunner>()); });
   if (!st.ok()) return st;
-  return registry.Register("preprocess", [o = options.preprocess] { return std::make_unique<PreprocessRunner>(o); });
+  st = registry.Register("preprocess", [o = options.preprocess] { return std::make_unique<PreprocessRunner>(o); });
+  if (!st.ok()) return st;
+  return registry.Register("dataset", [o = options.dataset] { return std::make_unique<DatasetRunner>(o); });
 }
 
 }  // namespace ecgbench::worker

@@ -42,6 +42,14 @@ std::string LookupKey(const BaseRecordRef& r) { return absl::StrCat(r.source, "\
 }  // namespace
 
 absl::StatusOr<MappedKind> ParseMappedDataset(std::string_view name) {
+  // The experiment spec's spellings (docs/spec.md: data.mapped) map onto upstream's names.
+  if (name == "ecg-qa-ptbxl") return MappedKind::kEcgQaPtbxl;
+  if (name == "ecg-qa-mimic") return MappedKind::kEcgQaMimic;
+  if (name.find('_') == std::string_view::npos && name.rfind("ecg-qa", 0) != 0) {
+    std::string upstream(name);
+    std::replace(upstream.begin(), upstream.end(), '-', '_');
+    if (upstream != name) return ParseMappedDataset(upstream);
+  }
   if (name == "ecg-qa_ptbxl") return MappedKind::kEcgQaPtbxl;
   if (name == "ecg-qa_mimic-iv-ecg") return MappedKind::kEcgQaMimic;
   if (name == "pretrain_mimic" || name == "ecg_instruct_45k") return MappedKind::kEcgChat;

@@ -106,8 +106,10 @@ TEST(MatrixTest, MappingLabelsFallBackToIndexOnCollision) {
   EXPECT_EQ(plan->runs[0].name, "representation=#1,probe=#1");
   EXPECT_EQ(plan->runs[1].name, "representation=#2,probe=#1");
   EXPECT_EQ(plan->runs[2].name, "representation=image/clip,probe=#1");
-  ASSERT_EQ(plan->runs[0].stages.size(), 2u);  // the matrix added a probe section
+  ASSERT_EQ(plan->runs[0].stages.size(), 3u);  // the matrix added a probe section
   EXPECT_EQ(plan->runs[0].stages[0].key, "probe");
+  EXPECT_EQ(plan->runs[0].stages[1].key, "preprocess");
+  EXPECT_EQ(plan->runs[0].stages[2].key, "dataset");
 }
 
 TEST(MatrixTest, NamedMappingsUseTheirName) {

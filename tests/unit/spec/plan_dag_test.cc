@@ -34,7 +34,7 @@ TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
   absl::StatusOr<ExperimentPlan> plan = PlanExperiment(kExampleSpec, "spec.yaml");
   ASSERT_TRUE(plan.ok()) << plan.status();
   const RunPlan& signal = plan->runs[0];
-  EXPECT_EQ(Keys(signal), (Strings{"preprocess", "train", "evaluate"}));
+  EXPECT_EQ(Keys(signal), (Strings{"preprocess", "dataset", "train", "evaluate"}));
   const StagePlan& preprocess = Stage(signal, "preprocess");
   EXPECT_TRUE(preprocess.depends_on.empty());
   ASSERT_EQ(preprocess.tasks.size(), 32u);
@@ -45,8 +45,19 @@ TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
     EXPECT_EQ(preprocess.tasks[i].per_rank.cpu_cores, 1);
     EXPECT_EQ(preprocess.tasks[i].per_rank.gpus, 0);
   }
+  const StagePlan& dataset = Stage(signal, "dataset");
+  EXPECT_EQ(dataset.kind, "dataset");
+  EXPECT_EQ(dataset.depends_on, Strings{"preprocess"});
+  ASSERT_EQ(dataset.tasks.size(), 1u);
+  EXPECT_EQ(dataset.tasks[0].shard, 0);
+  EXPECT_EQ(dataset.tasks[0].num_shards, 1);
+  EXPECT_EQ(dataset.tasks[0].ranks, 1);
+  EXPECT_EQ(dataset.tasks[0].per_rank.cpu_cores, 1);
+  EXPECT_EQ(dataset.tasks[0].per_rank.gpus, 0);
+  EXPECT_EQ(dataset.params["data"], preprocess.params["data"]);
+  EXPECT_EQ(dataset.params["run"], preprocess.params["run"]);
   const StagePlan& train = Stage(signal, "train");
-  EXPECT_EQ(train.depends_on, Strings{"preprocess"});
+  EXPECT_EQ(train.depends_on, Strings{"dataset"});
   ASSERT_EQ(train.tasks.size(), 1u);
   EXPECT_EQ(train.tasks[0].ranks, 4);
   EXPECT_EQ(train.tasks[0].per_rank.gpus, 1);
@@ -63,10 +74,12 @@ TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
   EXPECT_EQ(evaluate.params["trained"], true);
 
   const RunPlan& token = plan->runs[10];
-  EXPECT_EQ(Keys(token), (Strings{"preprocess", "tokenizer", "train", "evaluate"}));
-  EXPECT_EQ(Stage(token, "tokenizer").depends_on, Strings{"preprocess"});
+  EXPECT_EQ(Keys(token), (Strings{"preprocess", "dataset", "tokenizer", "train", "evaluate"}));
+  EXPECT_EQ(Stage(token, "dataset").depends_on, Strings{"preprocess"});
+  EXPECT_EQ(Stage(token, "dataset").tasks.size(), 1u);
+  EXPECT_EQ(Stage(token, "tokenizer").depends_on, Strings{"dataset"});
   EXPECT_EQ(Stage(token, "tokenizer").tasks.size(), 1u);
-  EXPECT_EQ(Stage(token, "train").depends_on, (Strings{"preprocess", "tokenizer"}));
+  EXPECT_EQ(Stage(token, "train").depends_on, (Strings{"dataset", "tokenizer"}));
 }
 
 TEST(PlanDagTest, ProbeShardsRanksAndResources) {
@@ -92,17 +105,32 @@ TEST(PlanDagTest, ProbeShardsRanksAndResources) {
 
 TEST(PlanDagTest, ProbeStandsApartFromTheDataStages) {
   const RunPlan run = OnlyRun(std::string(kTrainHead) + "  epochs: 1\nprobe: {}\n");
-  EXPECT_EQ(Keys(run), (Strings{"probe", "preprocess", "train"}));
+  EXPECT_EQ(Keys(run), (Strings{"probe", "preprocess", "dataset", "train"}));
+  EXPECT_TRUE(Stage(run, "probe").depends_on.empty());
   EXPECT_TRUE(Stage(run, "preprocess").depends_on.empty());
-  EXPECT_EQ(Stage(run, "train").depends_on, Strings{"preprocess"});
+  EXPECT_EQ(Stage(run, "dataset").depends_on, Strings{"preprocess"});
+  EXPECT_EQ(Stage(run, "train").depends_on, Strings{"dataset"});
 }
 
-TEST(PlanDagTest, DataAloneIsPreprocessOnly) {
+TEST(PlanDagTest, DataAloneIsPreprocessThenDataset) {
   const RunPlan run = OnlyRun(std::string(kDataHead) + "resources: {preprocess_shards: 4}\n");
-  EXPECT_EQ(Keys(run), Strings{"preprocess"});
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset"}));
+  EXPECT_TRUE(Stage(run, "preprocess").depends_on.empty());
   EXPECT_EQ(Stage(run, "preprocess").tasks.size(), 4u);
   EXPECT_EQ(Stage(run, "preprocess").params["data"]["base"], "ptbxl");
   EXPECT_EQ(Stage(run, "preprocess").params["run"]["name"], "default");
+  const StagePlan& dataset = Stage(run, "dataset");
+  EXPECT_EQ(dataset.kind, "dataset");
+  EXPECT_EQ(dataset.depends_on, Strings{"preprocess"});
+  ASSERT_EQ(dataset.tasks.size(), 1u);  // preprocess_shards does not shard the join
+  EXPECT_EQ(dataset.tasks[0].num_shards, 1);
+  EXPECT_EQ(dataset.tasks[0].ranks, 1);
+  EXPECT_EQ(dataset.tasks[0].per_rank.cpu_cores, 1);
+  EXPECT_EQ(dataset.tasks[0].per_rank.gpus, 0);
+  EXPECT_EQ(dataset.params.size(), 2u);
+  EXPECT_EQ(dataset.params["data"]["base"], "ptbxl");
+  EXPECT_EQ(dataset.params["data"]["root"], "/data/ptb-xl");
+  EXPECT_EQ(dataset.params["run"]["name"], "default");
 }
 
 TEST(PlanDagTest, TokenizerAndPretrainFeedTraining) {
@@ -112,22 +140,24 @@ TEST(PlanDagTest, TokenizerAndPretrainFeedTraining) {
                               "  kind: token\n"
                               "  encoder: {name: signal2vec, pretrain: true}\n"
                               "resources: {ranks: 2, gpus_per_rank: 1}\n");
-  EXPECT_EQ(Keys(run), (Strings{"preprocess", "tokenizer", "pretrain", "train"}));
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "tokenizer", "pretrain", "train"}));
+  EXPECT_EQ(Stage(run, "tokenizer").depends_on, Strings{"dataset"});
   EXPECT_EQ(Stage(run, "tokenizer").tasks[0].per_rank.gpus, 0);
   const StagePlan& pretrain = Stage(run, "pretrain");
-  EXPECT_EQ(pretrain.depends_on, (Strings{"preprocess", "tokenizer"}));
+  EXPECT_EQ(pretrain.depends_on, (Strings{"dataset", "tokenizer"}));
   EXPECT_EQ(pretrain.tasks.size(), 1u);
   EXPECT_EQ(pretrain.tasks[0].ranks, 2);
   EXPECT_EQ(pretrain.tasks[0].per_rank.gpus, 1);
   EXPECT_EQ(pretrain.params["representation"]["encoder"]["name"], "signal2vec");
-  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"preprocess", "tokenizer", "pretrain"}));
+  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"dataset", "tokenizer", "pretrain"}));
 }
 
 TEST(PlanDagTest, ExistingTokenizerSkipsTheTokenizerStage) {
   const RunPlan run = OnlyRun(std::string(kTrainHead) +
                               "  epochs: 1\n"
                               "representation: {kind: token, ecg_byte: {tokenizer: /m/tok}}\n");
-  EXPECT_EQ(Keys(run), (Strings{"preprocess", "train"}));
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "train"}));
+  EXPECT_EQ(Stage(run, "train").depends_on, Strings{"dataset"});
 }
 
 TEST(PlanDagTest, PretrainedVisionEncoder) {
@@ -136,9 +166,9 @@ TEST(PlanDagTest, PretrainedVisionEncoder) {
                               "representation:\n"
                               "  kind: stacked_signal\n"
                               "  encoder: {name: clip, path: /m/clip, pretrain: true}\n");
-  EXPECT_EQ(Keys(run), (Strings{"preprocess", "pretrain", "train"}));
-  EXPECT_EQ(Stage(run, "pretrain").depends_on, Strings{"preprocess"});
-  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"preprocess", "pretrain"}));
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "pretrain", "train"}));
+  EXPECT_EQ(Stage(run, "pretrain").depends_on, Strings{"dataset"});
+  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"dataset", "pretrain"}));
 }
 
 TEST(PlanDagTest, EvaluateWithoutTrainDependsOnItsInputs) {
@@ -149,9 +179,11 @@ TEST(PlanDagTest, EvaluateWithoutTrainDependsOnItsInputs) {
       "model: {llm: {path: /m}}\n"
       "evaluate: {metrics: [accuracy]}\n"
       "resources: {eval_shards: 6, gpus_per_rank: 1}\n");
-  EXPECT_EQ(Keys(run), (Strings{"preprocess", "tokenizer", "evaluate"}));
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "tokenizer", "evaluate"}));
+  EXPECT_EQ(Stage(run, "dataset").params["data"]["mapped"], nlohmann::json({"ecg-qa-ptbxl"}));
+  EXPECT_EQ(Stage(run, "dataset").params["data"]["mapped_root"], "/q");
   const StagePlan& evaluate = Stage(run, "evaluate");
-  EXPECT_EQ(evaluate.depends_on, (Strings{"preprocess", "tokenizer"}));
+  EXPECT_EQ(evaluate.depends_on, (Strings{"dataset", "tokenizer"}));
   ASSERT_EQ(evaluate.tasks.size(), 6u);
   EXPECT_EQ(evaluate.tasks[5].shard, 5);
   EXPECT_EQ(evaluate.tasks[5].num_shards, 6);

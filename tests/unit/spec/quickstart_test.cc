@@ -1,8 +1,9 @@
-// configs/quickstart.yaml (what scripts/quickstart.sh runs) must always plan: today the probe and a
-// two-shard preprocess of the synthetic PTB-XL-layout dataset.
+// configs/quickstart.yaml (what scripts/quickstart.sh runs) must always plan: today the probe, a
+// two-shard preprocess of the synthetic PTB-XL-layout dataset, and the one-task dataset join.
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/spec/plan.h"
 #include "gtest/gtest.h"
@@ -10,7 +11,7 @@
 namespace ecgbench::common {
 namespace {
 
-TEST(QuickstartSpecTest, ParsesAndPlansProbeAndPreprocess) {
+TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessAndDataset) {
   std::ifstream in(ECGBENCH_QUICKSTART_SPEC);
   ASSERT_TRUE(in.good()) << "cannot read " << ECGBENCH_QUICKSTART_SPEC;
   std::stringstream text;
@@ -27,12 +28,18 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbeAndPreprocess) {
   EXPECT_EQ(probe.tasks[0].ranks, 2);
   EXPECT_EQ(probe.tasks[0].per_rank.cpu_cores, 1);
   EXPECT_EQ(probe.params["duration_s"], 3.0);
-  ASSERT_EQ(plan->runs[0].stages.size(), 2u);
+  ASSERT_EQ(plan->runs[0].stages.size(), 3u);
   const StagePlan& pre = plan->runs[0].stages[1];
   EXPECT_EQ(pre.kind, "preprocess");
+  EXPECT_TRUE(pre.depends_on.empty());
   EXPECT_EQ(pre.tasks.size(), 2u);
   EXPECT_EQ(pre.params["data"]["base"], "ptbxl");
   EXPECT_EQ(pre.params["data"]["segment_len"], 1250);
+  const StagePlan& dataset = plan->runs[0].stages[2];
+  EXPECT_EQ(dataset.kind, "dataset");
+  EXPECT_EQ(dataset.depends_on, std::vector<std::string>{"preprocess"});
+  EXPECT_EQ(dataset.tasks.size(), 1u);
+  EXPECT_EQ(dataset.params["data"], pre.params["data"]);
 }
 
 }  // namespace

@@ -62,10 +62,10 @@ TEST(TorchGuardTest, PassesResultsAndCheckpointSupportThrough) {
   EXPECT_EQ(result->results.at("ok"), 1);
 }
 
-TEST(BuiltinStagesTest, RegistersProbeAndPreprocess) {
+TEST(BuiltinStagesTest, RegistersTheBuiltinKinds) {
   StageRegistry registry;
   ASSERT_TRUE(RegisterBuiltinStages(registry).ok());
-  EXPECT_EQ(registry.Kinds(), (std::vector<std::string>{"preprocess", "probe"}));
+  EXPECT_EQ(registry.Kinds(), (std::vector<std::string>{"dataset", "preprocess", "probe"}));
   EXPECT_NE(registry.Create("probe"), nullptr);
   EXPECT_EQ(registry.Create("train"), nullptr);
   EXPECT_EQ(RegisterBuiltinStages(registry),
