@@ -13,4 +13,23 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view
   }
 }
 
+absl::Status ForEachJsonLine(std::string_view text, const std::string& file,
+                             const std::function<absl::Status(const nlohmann::json& value, const std::string& where,
+                                                              int64_t line)>& fn) {
+  int64_t line = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view l = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line;
+    if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string where = absl::StrCat(file, ":", line);
+    absl::StatusOr<nlohmann::json> value = ParseJson(l, where);
+    if (!value.ok()) return value.status();
+    if (absl::Status st = fn(*value, where, line); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace ecgbench::common

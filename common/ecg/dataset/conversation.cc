@@ -233,23 +233,11 @@ absl::Status ReadConversations(const std::string& path,
                                const std::function<absl::Status(Conversation&& c, int64_t line)>& fn) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
-  const std::string_view all = *text;
-  int64_t line = 0;
-  for (size_t pos = 0; pos < all.size();) {
-    size_t end = all.find('\n', pos);
-    if (end == std::string_view::npos) end = all.size();
-    const std::string_view l = all.substr(pos, end - pos);
-    pos = end + 1;
-    ++line;
-    if (Trim(l).empty()) continue;
-    const std::string where = absl::StrCat(path, ":", line);
-    absl::StatusOr<nlohmann::json> j = ParseJson(l, where);
-    if (!j.ok()) return j.status();
-    absl::StatusOr<Conversation> c = ConversationFromJson(*j, where);
+  return ForEachJsonLine(*text, path, [&](const nlohmann::json& value, const std::string& where, int64_t line) {
+    absl::StatusOr<Conversation> c = ConversationFromJson(value, where);
     if (!c.ok()) return c.status();
-    if (absl::Status st = fn(std::move(*c), line); !st.ok()) return st;
-  }
-  return absl::OkStatus();
+    return fn(std::move(*c), line);
+  });
 }
 
 absl::StatusOr<std::map<std::string, int64_t>> MixConversationFiles(const std::vector<std::string>& inputs,

@@ -348,20 +348,9 @@ absl::StatusOr<MapReport> MapDataset(std::string_view dataset_name, const std::v
     if (!text.ok()) return text.status();
     const bool jsonl = file.size() >= 6 && file.compare(file.size() - 6, 6, ".jsonl") == 0;
     if (jsonl) {
-      const std::string_view all = *text;
-      int64_t line = 0;
-      for (size_t pos = 0; pos < all.size();) {
-        size_t end = all.find('\n', pos);
-        if (end == std::string_view::npos) end = all.size();
-        const std::string_view l = all.substr(pos, end - pos);
-        pos = end + 1;
-        ++line;
-        if (l.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        const std::string where = absl::StrCat(file, ":", line);
-        absl::StatusOr<nlohmann::json> j = ParseJson(l, where);
-        if (!j.ok()) return j.status();
-        if (absl::Status st = handle(*j, where); !st.ok()) return st;
-      }
+      absl::Status st = ForEachJsonLine(*text, file, [&](const nlohmann::json& value, const std::string& where,
+                                                         int64_t) { return handle(value, where); });
+      if (!st.ok()) return st;
       continue;
     }
     absl::StatusOr<nlohmann::json> j = ParseJson(*text, file);

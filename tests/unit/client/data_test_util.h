@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client/cli.h"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ecgbench::client::testing {
 
@@ -39,24 +40,6 @@ inline CliResult RunData(const std::vector<std::string>& args, bool tty = false)
   return r;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ecgbench_cli_data_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::ecgbench::test_support::TempDir;
 
 }  // namespace ecgbench::client::testing

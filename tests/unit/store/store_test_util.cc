@@ -1,4 +1,4 @@
-// Store test helpers: temp directories, populated records, raw SQLite access.
+// Store test helpers: populated records, raw SQLite access.
 #include "tests/unit/store/store_test_util.h"
 
 #include <sqlite3.h>
@@ -10,19 +10,6 @@
 #include "gtest/gtest.h"
 
 namespace ecgbench::server::testing {
-
-TempDir::TempDir() {
-  const char* base = getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/ecgbench_store_test_XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
 
 store::ExperimentRecord MakeExperiment(const std::string& id, const std::string& request_id,
                                        int n) {

@@ -8,22 +8,11 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/store/store.h"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ecgbench::server::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::ecgbench::test_support::TempDir;
 
 MATCHER_P(EqualsProto, expected, "equals " + expected.ShortDebugString()) {
   return google::protobuf::util::MessageDifferencer::Equals(arg, expected);

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/unit/testing/temp_dir.h"
 
 #ifndef ECGBENCH_DSP_REFERENCE_SCRIPT
 #error "ECGBENCH_DSP_REFERENCE_SCRIPT must name tests/unit/ecg/dsp/dsp_reference.py"
@@ -28,22 +29,7 @@ constexpr char kInstallHint[] =
     "the dsp tests need /usr/bin/python3 with numpy, scipy and pywt (Debian python3-numpy, "
     "python3-scipy, python3-pywt): run scripts/install-deps.sh";
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/ecgbench_dsp_XXXXXX");
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::ecgbench::test_support::TempDir;
 
 std::string Quote(const std::string& s) {
   std::string out = "'";

@@ -23,28 +23,14 @@
 #include "common/ecg/formats/csv_reader.h"
 #include "common/ecg/formats/record_reader.h"
 #include "nlohmann/json.hpp"
+#include "tests/unit/testing/temp_dir.h"
 
 namespace ecgbench::common::ecg {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ecg_synth_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = ::ecgbench::test_support::TempDir;
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
