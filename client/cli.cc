@@ -48,7 +48,7 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   AddDataCommands(app, ctx, &action);
   app.footer(
       "Exit codes: 0 success (experiment SUCCEEDED), 1 experiment FAILED or other error, 2 usage error,\n"
-      "3 experiment CANCELLED, 4 not found, 5 coordinator unavailable, 6 spec rejected, 130 interrupted.\n"
+      "3 experiment CANCELLED, 4 not found, 5 coordinator unavailable, 6 invalid input (spec or data rejected), 130 interrupted.\n"
       "Run `ecgbench <command> --help` for a command's options; docs/cli.md has the reference.");
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->footer(

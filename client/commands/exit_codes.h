@@ -14,7 +14,7 @@ enum ExitCode : int {
   kExitCancelled = 3,         // experiment CANCELLED
   kExitNotFound = 4,          // NOT_FOUND (no such experiment)
   kExitUnavailable = 5,       // coordinator unreachable (UNAVAILABLE, or no answer in --timeout)
-  kExitInvalidArgument = 6,   // INVALID_ARGUMENT (spec rejected)
+  kExitInvalidArgument = 6,   // INVALID_ARGUMENT (spec rejected, or invalid data for `data` tools)
   kExitInterrupted = 130,     // Ctrl-C
 };
 
