@@ -18,22 +18,35 @@ bool Fits(const SchedWorker& w, const SchedTask& t) {
 }
 
 // Places every rank of `task` on `workers` (modifying their free resources) or returns false and
-// leaves `workers` unchanged.
+// leaves `workers` unchanged. Works in place and undoes a partial gang, so a task that does not
+// fit costs no copy of the cluster (this runs for every pending task on every scheduling pass).
 bool PlaceGang(std::vector<SchedWorker>& workers, const SchedTask& task, Placement* out) {
-  std::vector<SchedWorker> trial = workers;
-  std::vector<int> used_by_gang(trial.size(), 0);
+  std::vector<int> used_by_gang(workers.size(), 0);
   out->task_id = task.id;
   out->ranks.clear();
+  auto undo = [&] {
+    for (RankPlacement& rp : out->ranks) {
+      for (size_t i = 0; i < workers.size(); ++i) {
+        if (workers[i].id != rp.worker_id) continue;
+        workers[i].free_cpus += rp.cpus;
+        workers[i].free_memory_bytes += rp.memory_bytes;
+        // Back in front, in their original order, so the next task sees the same GPU order.
+        workers[i].free_gpu_uuids.insert(workers[i].free_gpu_uuids.begin(), rp.gpu_uuids.begin(), rp.gpu_uuids.end());
+        break;
+      }
+    }
+    out->ranks.clear();
+  };
   for (int r = 0; r < task.ranks; ++r) {
     int best = -1;
-    for (size_t i = 0; i < trial.size(); ++i) {
-      if (!Fits(trial[i], task)) continue;
+    for (size_t i = 0; i < workers.size(); ++i) {
+      if (!Fits(workers[i], task)) continue;
       if (best < 0) {
         best = static_cast<int>(i);
         continue;
       }
-      const SchedWorker& a = trial[i];
-      const SchedWorker& b = trial[static_cast<size_t>(best)];
+      const SchedWorker& a = workers[i];
+      const SchedWorker& b = workers[static_cast<size_t>(best)];
       // Prefer workers already holding this gang, then the tightest fit, then the id (stable).
       bool a_gang = used_by_gang[i] > 0, b_gang = used_by_gang[static_cast<size_t>(best)] > 0;
       if (a_gang != b_gang) {
@@ -46,23 +59,26 @@ bool PlaceGang(std::vector<SchedWorker>& workers, const SchedTask& task, Placeme
       }
       if (a.id < b.id) best = static_cast<int>(i);
     }
-    if (best < 0) return false;
-    SchedWorker& w = trial[static_cast<size_t>(best)];
+    if (best < 0) {
+      // Undo in reverse so GPUs return to the front in their original order.
+      std::reverse(out->ranks.begin(), out->ranks.end());
+      undo();
+      return false;
+    }
+    SchedWorker& w = workers[static_cast<size_t>(best)];
     RankPlacement rp;
     rp.rank = r;
     rp.worker_id = w.id;
     rp.cpus = task.cpus_per_rank;
     rp.memory_bytes = task.memory_per_rank;
-    for (int g = 0; g < task.gpus_per_rank; ++g) {
-      rp.gpu_uuids.push_back(w.free_gpu_uuids.front());
-      w.free_gpu_uuids.erase(w.free_gpu_uuids.begin());
-    }
+    const auto taken = static_cast<std::ptrdiff_t>(task.gpus_per_rank);
+    rp.gpu_uuids.assign(w.free_gpu_uuids.begin(), w.free_gpu_uuids.begin() + taken);
+    w.free_gpu_uuids.erase(w.free_gpu_uuids.begin(), w.free_gpu_uuids.begin() + taken);
     w.free_cpus -= task.cpus_per_rank;
     w.free_memory_bytes -= task.memory_per_rank;
     used_by_gang[static_cast<size_t>(best)]++;
     out->ranks.push_back(std::move(rp));
   }
-  workers = std::move(trial);
   return true;
 }
 

@@ -79,6 +79,17 @@ TEST(SchedulerTest, GpusAreAssignedByUuidAndNeverShared) {
   EXPECT_EQ(p[0].ranks[0].gpu_uuids, (std::vector<std::string>{"GPU-0", "GPU-1"}));
 }
 
+TEST(SchedulerTest, AFailedGangGivesBackEverythingInOrder) {
+  // Rank 0 takes GPU-0 and GPU-1, rank 1 finds one GPU left: the gang is undone, and the next task
+  // sees the worker exactly as before (cores and GPU order).
+  auto p = Schedule({W("a", 4, {"GPU-0", "GPU-1", "GPU-2"})},
+                    {T("gang", 2, 50, 1, 1, 2), T("one", 1, 50, 2, 4, 1)}, 0);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].task_id, "one");
+  EXPECT_EQ(p[0].ranks[0].cpus, 4);
+  EXPECT_EQ(p[0].ranks[0].gpu_uuids, (std::vector<std::string>{"GPU-0"}));
+}
+
 TEST(SchedulerTest, OnlyWorkersWithTheStageKind) {
   SchedTask t = T("pre");
   t.stage_kind = "preprocess";
