@@ -4,9 +4,11 @@
 
 #include "client/cli.h"
 #include "client/ui/terminal.h"
+#include "common/util/allocator.h"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(true);
+  ecgbench::common::TuneAllocatorForBatchWork();
   ecgbench::client::Io io;
   io.out = &std::cout;
   io.err = &std::cerr;

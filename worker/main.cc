@@ -4,6 +4,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "common/util/allocator.h"
 #include "worker/stages/environment.h"
 #include "worker/worker_main.h"
 
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   namespace w = ecgbench::worker;
   // Before any thread exists, so that every thread inherits the blocked shutdown signals.
   w::BlockShutdownSignals();
+  ecgbench::common::TuneAllocatorForBatchWork();
 
   w::WorkerFlags flags;
   CLI::App app{"ecgbench-worker: registers with the coordinator and runs stage tasks"};

@@ -86,6 +86,7 @@ def main():
     if args.limit:
         rows = rows[:args.limit]
     t0 = time.perf_counter()
+    c0 = time.process_time()
     segments = 0
     for row in rows:
         ecg, fs = read_wfdb16(os.path.join(args.root, row["filename_hr"]))
@@ -99,7 +100,9 @@ def main():
             np.save(os.path.join(args.out, row["filename_hr"].replace("/", "_") + f"_{j}.npy"), seg)
             segments += 1
     dt = time.perf_counter() - t0
-    print(f"python records={len(rows)} segments={segments} seconds={dt:.3f} records_per_s={len(rows) / dt:.2f}")
+    cpu = time.process_time() - c0
+    print(f"python records={len(rows)} segments={segments} seconds={dt:.3f} records_per_s={len(rows) / dt:.2f} "
+          f"cpu_seconds={cpu:.3f} records_per_cpu_s={len(rows) / cpu:.2f}")
 
 
 if __name__ == "__main__":

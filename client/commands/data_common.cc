@@ -129,13 +129,12 @@ absl::StatusOr<PrepareReport> PrepareRecord(ecg::Record& record, const PrepareOp
     ECGBENCH_RETURN_IF_ERROR(ecg::HarmonizeLeads(record));
     report.harmonized = true;
   }
-  ecg::PreprocessOptions steps;
+  ecg::ConditionOptions steps;
   steps.target_rate_hz = options.target_rate_hz;
   steps.paper_filters = options.paper_filters;
   steps.resample = options.resample;
-  ecg::RecordResampler resampler;
-  ecg::PaperFilterChain filters;
-  ECGBENCH_ASSIGN_OR_RETURN(const ecg::NonFiniteScan scan, ecg::ConditionRecord(record, steps, resampler, filters));
+  ecg::RecordConditioner conditioner;
+  ECGBENCH_ASSIGN_OR_RETURN(const ecg::NonFiniteScan scan, conditioner.Condition(record, steps));
   if (scan.values > 0 && options.nan == ecg::NanPolicy::kSkip) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", scan.values,
                                                    " non-finite values (NaN/Inf); --nan skip leaves the record out "

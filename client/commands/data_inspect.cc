@@ -291,7 +291,7 @@ void AddDataInspectCommand(CLI::App& data, CommandContext& ctx, Action* action) 
   cmd->add_option("--input-rate", o->input_rate, "Sampling rate of a .npy input, Hz (for the duration)")
       ->check(CLI::PositiveNumber)
       ->default_str("");
-  cmd->add_flag("--verify", o->verify, "Segment store: recompute and check every SHA-256");
+  cmd->add_flag("--verify", o->verify, "Segment store: recompute and check every checksum (XXH3-128)");
   cmd->add_flag("--json", o->json, "Print as one JSON document");
   cmd->footer(data::kDataFooter);
   cmd->callback([&ctx, action, o] { *action = [&ctx, o] { return RunInspect(ctx, *o); }; });

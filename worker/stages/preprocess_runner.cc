@@ -78,7 +78,7 @@ absl::StatusOr<TaskResult> PreprocessRunner::Run(TaskContext& ctx) {
   nlohmann::json parameters = {{"dataset", p.base},        {"target_rate_hz", p.target_rate},
                                {"segment_len", p.segment_len}, {"filters", p.filters},
                                {"nan", p.nan},              {"resample", "cubic"},
-                               {"num_shards", a.num_shards()}, {"pipeline_version", 1}};
+                               {"num_shards", a.num_shards()}, {"pipeline_version", 2}};
   ecg::ContentHash key("preprocess");
   key.SetParameters(parameters);
   key.AddInput("catalog", {{"root", p.root}, {"records", catalog.refs.size()}, {"digest", CatalogDigest(catalog)}});

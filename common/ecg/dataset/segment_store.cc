@@ -21,7 +21,7 @@ struct SegmentStore::State {
   int64_t n = 0;
   struct Shard {
     std::string file;
-    std::string sha256;
+    std::string checksum;
     int64_t first = 0;
     int64_t count = 0;
     internal::MappedFile map;
@@ -29,7 +29,7 @@ struct SegmentStore::State {
   std::vector<Shard> shards;
   std::vector<uint32_t> shard_of;  // per segment
   internal::MappedFile index;
-  std::string index_sha256;
+  std::string index_checksum;
   std::vector<uint64_t> line_start;  // n + 1 entries
 
   std::string Where(const std::string& file) const { return dir + "/" + file; }
@@ -111,8 +111,8 @@ absl::StatusOr<std::unique_ptr<SegmentStore>> SegmentStore::Open(const std::stri
       return absl::InvalidArgumentError(absl::StrCat(mpath, ": field \"", field, ".file\" is not a plain file name: \"",
                                                      sh.file, "\""));
     }
-    if (!sj.contains("sha256") || !sj["sha256"].is_string()) return FieldError(mpath, field + ".sha256", "a string");
-    sh.sha256 = sj["sha256"].get<std::string>();
+    if (!sj.contains("xxh3_128") || !sj["xxh3_128"].is_string()) return FieldError(mpath, field + ".xxh3_128", "a string");
+    sh.checksum = sj["xxh3_128"].get<std::string>();
     if (!sj.contains("segments") || !sj["segments"].is_number_integer() || sj["segments"].get<int64_t>() < 0) {
       return FieldError(mpath, field + ".segments", "a non-negative integer");
     }
@@ -137,10 +137,11 @@ absl::StatusOr<std::unique_ptr<SegmentStore>> SegmentStore::Open(const std::stri
   }
   s->shard_of.reserve(static_cast<size_t>(s->n));
   for (size_t k = 0; k < s->shards.size(); ++k) s->shard_of.insert(s->shard_of.end(), static_cast<size_t>(s->shards[k].count), static_cast<uint32_t>(k));
-  if (!m.contains("index") || !m["index"].is_object() || !m["index"].contains("sha256") || !m["index"]["sha256"].is_string()) {
-    return FieldError(mpath, "index.sha256", "a string");
+  if (!m.contains("index") || !m["index"].is_object() || !m["index"].contains("xxh3_128") ||
+      !m["index"]["xxh3_128"].is_string()) {
+    return FieldError(mpath, "index.xxh3_128", "a string");
   }
-  s->index_sha256 = m["index"]["sha256"].get<std::string>();
+  s->index_checksum = m["index"]["xxh3_128"].get<std::string>();
   const std::string ipath = s->Where(internal::kIndexFile);
   absl::StatusOr<internal::MappedFile> index = internal::MappedFile::Open(ipath);
   if (!index.ok()) return index.status();
@@ -207,16 +208,17 @@ absl::StatusOr<std::vector<SegmentMeta>> SegmentStore::AllMeta() const {
 
 absl::Status SegmentStore::Verify() const {
   for (const State::Shard& sh : s_->shards) {
-    const std::string got = Sha256Hex(std::string_view(sh.map.data(), sh.map.size()));
-    if (got != sh.sha256) {
-      return absl::DataLossError(absl::StrCat(s_->Where(sh.file), ": SHA-256 mismatch: manifest says ", sh.sha256,
+    const std::string got = internal::ChecksumHex(std::string_view(sh.map.data(), sh.map.size()));
+    if (got != sh.checksum) {
+      return absl::DataLossError(absl::StrCat(s_->Where(sh.file), ": XXH3-128 mismatch: manifest says ", sh.checksum,
                                               ", file has ", got));
     }
   }
   const std::string ipath = s_->Where(internal::kIndexFile);
-  const std::string got = Sha256Hex(std::string_view(s_->index.data(), s_->index.size()));
-  if (got != s_->index_sha256) {
-    return absl::DataLossError(absl::StrCat(ipath, ": SHA-256 mismatch: manifest says ", s_->index_sha256, ", file has ", got));
+  const std::string got = internal::ChecksumHex(std::string_view(s_->index.data(), s_->index.size()));
+  if (got != s_->index_checksum) {
+    return absl::DataLossError(
+        absl::StrCat(ipath, ": XXH3-128 mismatch: manifest says ", s_->index_checksum, ", file has ", got));
   }
   for (int64_t i = 0; i < s_->n; ++i) {
     const std::string where = absl::StrCat(ipath, ":", i + 1);

@@ -3,7 +3,7 @@
 //   <dir>/shard-00000.f32 ...  raw little-endian float32 [n x 12 x L], C order (lead-major segments)
 //   <dir>/index.jsonl          line i = segment i: shard, offset (bytes), record_id, patient_id,
 //                              segment_index, report, source, labels
-//   <dir>/manifest.json        version, L, leads, rate, counts, per-shard SHA-256, index SHA-256,
+//   <dir>/manifest.json        version, L, leads, rate, counts, per-shard XXH3-128, index XXH3-128,
 //                              parameters, content_hash
 // SegmentStoreWriter builds <dir>.tmp-<pid> and renames it to <dir> in Finish(), so a store
 // directory is always complete. Several writers (one per preprocess shard task) produce part stores
@@ -23,7 +23,7 @@
 
 namespace ecgbench::common::ecg {
 
-inline constexpr int kSegmentStoreVersion = 1;
+inline constexpr int kSegmentStoreVersion = 2;  // 2: XXH3-128 checksums (1 had SHA-256)
 inline constexpr uint64_t kDefaultShardBytes = uint64_t{256} << 20;
 
 struct SegmentStoreOptions {

@@ -123,7 +123,7 @@ absl::Status MergeStores(const std::vector<std::string>& parts, const std::strin
     part_hashes.push_back(m.value("content_hash", ""));
   }
   in.index_bytes = index.bytes();
-  if (absl::Status st = index.Close(&in.index_sha256); !st.ok()) return fail(st);
+  if (absl::Status st = index.Close(&in.index_checksum); !st.ok()) return fail(st);
   in.segment_length = first["segment_length"].get<int64_t>();
   in.sampling_rate_hz = first["sampling_rate_hz"].get<double>();
   in.shard_bytes = first.value("shard_bytes", kDefaultShardBytes);

@@ -34,12 +34,12 @@ struct SegmentStoreWriter::State {
   absl::Status CloseShard() {
     if (!shard.is_open()) return absl::OkStatus();
     const uint64_t bytes = shard.bytes();
-    std::string sha;
-    if (absl::Status st = shard.Close(&sha); !st.ok()) return st;
+    std::string checksum;
+    if (absl::Status st = shard.Close(&checksum); !st.ok()) return st;
     shards.push_back(nlohmann::json{{"file", internal::ShardFileName(shard_no)},
                                     {"segments", shard_segments},
                                     {"bytes", bytes},
-                                    {"sha256", sha}});
+                                    {"xxh3_128", checksum}});
     return absl::OkStatus();
   }
 };
@@ -120,7 +120,7 @@ absl::Status SegmentStoreWriter::Finish(const nlohmann::json& counts) {
   if (absl::Status st = s.CloseShard(); !st.ok()) return fail(st);
   internal::ManifestInputs in;
   in.index_bytes = s.index.bytes();
-  if (absl::Status st = s.index.Close(&in.index_sha256); !st.ok()) return fail(st);
+  if (absl::Status st = s.index.Close(&in.index_checksum); !st.ok()) return fail(st);
   in.segment_length = s.options.segment_length;
   in.sampling_rate_hz = s.options.sampling_rate_hz;
   in.shard_bytes = s.options.shard_bytes;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "xxhash.h"
 #include "common/ecg/core/leads.h"
 #include "common/ecg/dataset/segment_store.h"
 
@@ -32,6 +33,26 @@ absl::Status ErrnoStatus(const std::string& path, std::string_view what) {
   return absl::InternalError(msg);
 }
 
+StreamChecksum::StreamChecksum() : state_(XXH3_createState()) { Reset(); }
+
+void StreamChecksum::Reset() { XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_)); }
+
+StreamChecksum::~StreamChecksum() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+
+void StreamChecksum::Update(const void* data, size_t size) {
+  XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), data, size);
+}
+
+namespace {
+std::string Hex128(XXH128_hash_t h) { return absl::StrFormat("%016x%016x", h.high64, h.low64); }
+}  // namespace
+
+std::string StreamChecksum::HexDigest() const {
+  return Hex128(XXH3_128bits_digest(static_cast<const XXH3_state_t*>(state_)));
+}
+
+std::string ChecksumHex(std::string_view data) { return Hex128(XXH3_128bits(data.data(), data.size())); }
+
 OutFile::~OutFile() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -41,6 +62,7 @@ absl::Status OutFile::Open(const std::string& path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return ErrnoStatus(path, "cannot create");
   buf_.resize(kBufferBytes);
+  checksum_.Reset();
   used_ = 0;
   bytes_ = 0;
   return absl::OkStatus();
@@ -61,7 +83,7 @@ absl::Status OutFile::Flush() {
 }
 
 absl::Status OutFile::Write(const void* data, size_t size) {
-  sha_.Update(data, size);
+  checksum_.Update(data, size);
   bytes_ += size;
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -77,7 +99,7 @@ absl::Status OutFile::Write(const void* data, size_t size) {
   return absl::OkStatus();
 }
 
-absl::Status OutFile::Close(std::string* sha256) {
+absl::Status OutFile::Close(std::string* checksum) {
   if (absl::Status st = Flush(); !st.ok()) return st;
   if (::fsync(fd_) != 0) return ErrnoStatus(path_, "cannot fsync");
   if (::close(fd_) != 0) {
@@ -85,7 +107,7 @@ absl::Status OutFile::Close(std::string* sha256) {
     return ErrnoStatus(path_, "cannot close");
   }
   fd_ = -1;
-  if (sha256 != nullptr) *sha256 = sha_.HexDigest();
+  if (checksum != nullptr) *checksum = checksum_.HexDigest();
   buf_.clear();
   buf_.shrink_to_fit();
   return absl::OkStatus();
@@ -177,7 +199,7 @@ nlohmann::json MakeManifest(const ManifestInputs& in) {
   m["shard_bytes"] = in.shard_bytes;
   m["num_segments"] = in.counts.value("segments", int64_t{0});
   m["shards"] = in.shards;
-  m["index"] = nlohmann::json{{"file", kIndexFile}, {"bytes", in.index_bytes}, {"sha256", in.index_sha256}};
+  m["index"] = nlohmann::json{{"file", kIndexFile}, {"bytes", in.index_bytes}, {"xxh3_128", in.index_checksum}};
   m["parameters"] = in.parameters;
   m["content_hash"] = in.content_hash;
   m["counts"] = in.counts;

@@ -1,11 +1,13 @@
 // The paper-era filter chain (notches, band-pass, baseline high-pass, wavelet denoising).
 #include "common/ecg/dsp/filter_chain.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/ecg/dsp/interleave.h"
 #include "common/ecg/dsp/simd.h"
 #include "common/util/status_macros.h"
 
@@ -67,6 +69,9 @@ absl::StatusOr<const PaperFilterChain::Stages*> PaperFilterChain::StagesFor(doub
                                                      : ZeroPhaseFilter::FromTransferFunction(butter->ba));
     stages->filters.push_back(std::move(f));
   }
+  for (const ZeroPhaseFilter& f : stages->filters) {
+    stages->headroom = std::max(stages->headroom, static_cast<size_t>(f.padlen()));
+  }
   cache_.push_back(std::move(stages));
   return cache_.back().get();
 }
@@ -82,36 +87,55 @@ absl::Status PaperFilterChain::ApplyToLead(absl::Span<double> lead, double fs) {
   return absl::OkStatus();
 }
 
-absl::Status PaperFilterChain::ApplyInterleaved(absl::Span<double> data, size_t lanes, double fs) {
+absl::StatusOr<size_t> PaperFilterChain::Headroom(double fs) {
+  ECGBENCH_ASSIGN_OR_RETURN(const Stages* stages, StagesFor(fs));
+  return stages->headroom;
+}
+
+absl::Status PaperFilterChain::ApplyInterleavedPadded(double* data, size_t n, size_t lanes, double fs) {
   ECGBENCH_ASSIGN_OR_RETURN(const Stages* stages, StagesFor(fs));
   for (const ZeroPhaseFilter& f : stages->filters) {
-    ECGBENCH_RETURN_IF_ERROR(f.ApplyInterleaved(data, lanes, filtfilt_ws_));
+    ECGBENCH_RETURN_IF_ERROR(f.ApplyInterleavedPadded(data, n, lanes, filtfilt_ws_));
   }
   if (options_.wavelet_denoise) {
-    ECGBENCH_RETURN_IF_ERROR(WaveletDenoiseInterleaved(data, lanes, wavelet_ws_, options_.wavelet));
+    ECGBENCH_RETURN_IF_ERROR(WaveletDenoiseInterleaved(absl::MakeSpan(data, n * lanes), lanes, wavelet_ws_, options_.wavelet));
   }
+  return absl::OkStatus();
+}
+
+absl::Status PaperFilterChain::ApplyInterleaved(absl::Span<double> data, size_t lanes, double fs) {
+  if (lanes == 0 || lanes % simd::kLanes != 0 || data.size() % lanes != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("filter chain: ", data.size(), " values in ", lanes,
+                                                   " lanes (lanes must be a positive multiple of ", simd::kLanes,
+                                                   " dividing the size)"));
+  }
+  ECGBENCH_ASSIGN_OR_RETURN(const size_t head, Headroom(fs));
+  const size_t n = data.size() / lanes;
+  lanes_.resize((n + 2 * head) * lanes);
+  double* rows = lanes_.data() + head * lanes;
+  std::copy(data.begin(), data.end(), rows);
+  ECGBENCH_RETURN_IF_ERROR(ApplyInterleavedPadded(rows, n, lanes, fs));
+  std::copy(rows, rows + n * lanes, data.begin());
   return absl::OkStatus();
 }
 
 absl::Status PaperFilterChain::Apply(Record& record) {
   ECGBENCH_RETURN_IF_ERROR(record.Validate());
+  auto fail = [&](const absl::Status& status) {
+    return Prefix(status, absl::StrCat(record.path.empty() ? record.id : record.path, ": filter chain"));
+  };
   // All leads at once, interleaved (zero lanes pad to a multiple of 4), in double precision.
   const auto n = static_cast<size_t>(record.num_samples);
   const auto leads = static_cast<size_t>(record.num_leads());
   const size_t lanes = simd::PaddedLanes(leads);
-  lanes_.assign(n * lanes, 0.0);
-  for (size_t l = 0; l < leads; ++l) {
-    const float* src = record.lead(static_cast<int>(l));
-    for (size_t t = 0; t < n; ++t) lanes_[t * lanes + l] = src[t];
-  }
-  const absl::Status status = ApplyInterleaved(absl::MakeSpan(lanes_), lanes, record.sampling_rate_hz);
-  if (!status.ok()) {
-    return Prefix(status, absl::StrCat(record.path.empty() ? record.id : record.path, ": filter chain"));
-  }
-  for (size_t l = 0; l < leads; ++l) {
-    float* dst = record.lead(static_cast<int>(l));
-    for (size_t t = 0; t < n; ++t) dst[t] = static_cast<float>(lanes_[t * lanes + l]);
-  }
+  const absl::StatusOr<size_t> head = Headroom(record.sampling_rate_hz);
+  if (!head.ok()) return fail(head.status());
+  lanes_.resize((n + 2 * *head) * lanes);
+  double* rows = lanes_.data() + *head * lanes;
+  InterleaveLeads(record.samples.data(), leads, n, lanes, rows);
+  const absl::Status status = ApplyInterleavedPadded(rows, n, lanes, record.sampling_rate_hz);
+  if (!status.ok()) return fail(status);
+  DeinterleaveLeads(rows, lanes, leads, n, record.samples.data());
   return absl::OkStatus();
 }
 

@@ -78,10 +78,18 @@ class PaperFilterChain {
   // multiple of 4), as ApplyToLead on each.
   absl::Status ApplyInterleaved(absl::Span<double> data, size_t lanes, double fs);
 
+  // The same without copies: `data` points at row 0 of n interleaved rows inside a buffer with
+  // Headroom(fs) writable rows before row 0 and after row n - 1 (the filters pad there).
+  absl::Status ApplyInterleavedPadded(double* data, size_t n, size_t lanes, double fs);
+  // Rows of room ApplyInterleavedPadded needs around the signal at rate fs (the longest padlen);
+  // errors as a failed design.
+  absl::StatusOr<size_t> Headroom(double fs);
+
  private:
   struct Stages {
     double fs = 0;
     std::vector<ZeroPhaseFilter> filters;  // notches, band-pass, high-pass, in order
+    size_t headroom = 0;                   // max padlen
   };
   absl::StatusOr<const Stages*> StagesFor(double fs);
 

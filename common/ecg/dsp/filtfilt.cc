@@ -227,6 +227,7 @@ __attribute__((target("avx2"))) void RecurseV4Avx2(const Coeffs& c, double* z, d
                                                    std::ptrdiff_t step, int blocks) {
   RecurseGroup<simd::V4>(c, z, data, n, step, blocks);
 }
+using RecurseFn = void (*)(const Coeffs&, double*, double*, std::ptrdiff_t, std::ptrdiff_t, int);
 
 }  // namespace
 
@@ -285,47 +286,62 @@ void ZeroPhaseFilter::Run(double* ext, size_t n, size_t lanes, double* state) co
   const size_t states = zi_.size();
   const auto len = static_cast<std::ptrdiff_t>(n);
   const auto stride = static_cast<std::ptrdiff_t>(lanes);
-  const size_t width = lanes == 1 ? 1 : simd::kLanes;
-  const size_t group = lanes == 1 ? 1 : width * kMaxBlocks;
-  auto recurse = lanes == 1 ? RecurseScalar : (simd::HasAvx2() ? RecurseV4Avx2 : RecurseV4Base);
-  for (size_t begin = 0; begin < lanes; begin += group) {
-    const size_t count = std::min(group, lanes - begin);  // lanes in this group
-    const int blocks = static_cast<int>(count / width);
-    double* first = ext + begin;
-    double* last = ext + (n - 1) * lanes + begin;
-    auto init = [&](const double* row) {
-      for (size_t k = 0; k < count / width; ++k) {
-        for (size_t i = 0; i < states; ++i) {
-          for (size_t l = 0; l < width; ++l) state[(k * states + i) * width + l] = zi_[i] * row[k * width + l];
+  // Groups of up to kMaxBlocks blocks of `width` lanes.
+  auto pass = [&](RecurseFn recurse, size_t width) {
+    for (size_t begin = 0; begin < lanes; begin += width * kMaxBlocks) {
+      const size_t count = std::min(width * kMaxBlocks, lanes - begin);  // lanes in this group
+      const int blocks = static_cast<int>(count / width);
+      double* first = ext + begin;
+      double* last = ext + (n - 1) * lanes + begin;
+      auto init = [&](const double* row) {
+        for (size_t k = 0; k < count / width; ++k) {
+          for (size_t i = 0; i < states; ++i) {
+            for (size_t l = 0; l < width; ++l) state[(k * states + i) * width + l] = zi_[i] * row[k * width + l];
+          }
         }
-      }
-    };
-    init(first);
-    recurse(c, state, first, len, stride, blocks);
-    init(last);
-    recurse(c, state, last, len, -stride, blocks);
-  }
+      };
+      init(first);
+      recurse(c, state, first, len, stride, blocks);
+      init(last);
+      recurse(c, state, last, len, -stride, blocks);
+    }
+  };
+  if (lanes == 1) return pass(RecurseScalar, 1);
+  pass(simd::HasAvx2() ? RecurseV4Avx2 : RecurseV4Base, simd::kLanes);
 }
 
-absl::Status ZeroPhaseFilter::Filter(const double* x, double* y, size_t n, size_t lanes, FiltFiltWorkspace& ws) const {
-  const size_t edge = static_cast<size_t>(padlen_);
-  if (n <= edge) {
+absl::Status ZeroPhaseFilter::CheckLength(size_t n) const {
+  if (n <= static_cast<size_t>(padlen_)) {
     return absl::InvalidArgumentError(
         absl::StrCat("The length of the input vector x must be greater than padlen, which is ", padlen_, "."));
   }
-  // Odd extension: 2*x[0] - x[edge..1] on the left, 2*x[n-1] - x[n-2..n-1-edge] on the right.
-  ws.ext_.resize((n + 2 * edge) * lanes);
+  return absl::OkStatus();
+}
+
+void ZeroPhaseFilter::FilterPadded(double* data, size_t n, size_t lanes, FiltFiltWorkspace& ws) const {
+  const size_t edge = static_cast<size_t>(padlen_);
   ws.state_.resize(zi_.size() * std::min<size_t>(lanes, simd::kLanes * kMaxBlocks));
-  double* ext = ws.ext_.data();
+  // Odd extension into the rows around the data: 2*x[0] - x[edge..1] before it,
+  // 2*x[n-1] - x[n-2..n-1-edge] after it.
+  double* before = data - edge * lanes;
+  double* after = data + n * lanes;
   for (size_t l = 0; l < lanes; ++l) {
-    const double left = 2 * x[l];
-    const double right = 2 * x[(n - 1) * lanes + l];
-    for (size_t i = 0; i < edge; ++i) ext[i * lanes + l] = left - x[(edge - i) * lanes + l];
-    for (size_t i = 0; i < edge; ++i) ext[(edge + n + i) * lanes + l] = right - x[(n - 2 - i) * lanes + l];
+    const double left = 2 * data[l];
+    const double right = 2 * data[(n - 1) * lanes + l];
+    for (size_t i = 0; i < edge; ++i) before[i * lanes + l] = left - data[(edge - i) * lanes + l];
+    for (size_t i = 0; i < edge; ++i) after[i * lanes + l] = right - data[(n - 2 - i) * lanes + l];
   }
-  std::copy(x, x + n * lanes, ext + edge * lanes);
-  Run(ext, n + 2 * edge, lanes, ws.state_.data());
-  std::copy(ext + edge * lanes, ext + (edge + n) * lanes, y);
+  Run(before, n + 2 * edge, lanes, ws.state_.data());
+}
+
+absl::Status ZeroPhaseFilter::Filter(const double* x, double* y, size_t n, size_t lanes, FiltFiltWorkspace& ws) const {
+  ECGBENCH_RETURN_IF_ERROR(CheckLength(n));
+  const size_t edge = static_cast<size_t>(padlen_);
+  ws.ext_.resize((n + 2 * edge) * lanes);
+  double* data = ws.ext_.data() + edge * lanes;
+  std::copy(x, x + n * lanes, data);
+  FilterPadded(data, n, lanes, ws);
+  std::copy(data, data + n * lanes, y);
   return absl::OkStatus();
 }
 
@@ -343,6 +359,17 @@ absl::Status ZeroPhaseFilter::ApplyInterleaved(absl::Span<double> data, size_t l
                                                    " dividing the size)"));
   }
   return Filter(data.data(), data.data(), data.size() / lanes, lanes, ws);
+}
+
+absl::Status ZeroPhaseFilter::ApplyInterleavedPadded(double* data, size_t n, size_t lanes,
+                                                     FiltFiltWorkspace& ws) const {
+  if (lanes == 0 || lanes % simd::kLanes != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filtfilt: ", lanes, " lanes (lanes must be a positive multiple of ", simd::kLanes, ")"));
+  }
+  ECGBENCH_RETURN_IF_ERROR(CheckLength(n));
+  FilterPadded(data, n, lanes, ws);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<double>> FiltFilt(const TransferFunction& tf, absl::Span<const double> x) {

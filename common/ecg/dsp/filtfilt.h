@@ -59,6 +59,11 @@ class ZeroPhaseFilter {
   // has it, without FMA) makes this 2-4x faster per signal. Errors as Apply, plus the layout.
   absl::Status ApplyInterleaved(absl::Span<double> data, size_t lanes, FiltFiltWorkspace& ws) const;
 
+  // ApplyInterleaved without copies, for a buffer with room around the signal: `data` points at
+  // row 0 of n rows of `lanes`; rows [-padlen(), 0) and [n, n + padlen()) must be writable and
+  // are overwritten with the padding. Same results, same errors.
+  absl::Status ApplyInterleavedPadded(double* data, size_t n, size_t lanes, FiltFiltWorkspace& ws) const;
+
   int padlen() const { return padlen_; }
   bool is_sos() const { return !sos_.empty(); }
   // lfilter_zi(b, a) (order entries), or sosfilt_zi(sos) flattened (2 per section).
@@ -66,7 +71,9 @@ class ZeroPhaseFilter {
 
  private:
   ZeroPhaseFilter() = default;
+  absl::Status CheckLength(size_t n) const;
   absl::Status Filter(const double* x, double* y, size_t n, size_t lanes, FiltFiltWorkspace& ws) const;
+  void FilterPadded(double* data, size_t n, size_t lanes, FiltFiltWorkspace& ws) const;
   void Run(double* ext, size_t n, size_t lanes, double* state) const;
 
   std::vector<double> b_;  // normalised by a[0], zero-padded to a common length

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/ecg/dsp/interleave.h"
 #include "common/ecg/dsp/simd.h"
 #include "common/util/status_macros.h"
 
@@ -44,6 +45,29 @@ absl::StatusOr<int64_t> ResampledLength(int64_t n, double fs, double target_hz, 
   return PolyphaseResampler::OutputLength(n, ratio.first, ratio.second);
 }
 
+absl::Status RecordResampler::ResampleRows(absl::Span<const double> in, size_t lanes, double fs, double target_hz,
+                                           ResampleMethod method, std::vector<double>& out) {
+  if (lanes == 0 || lanes % simd::kLanes != 0 || in.size() % lanes != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("resample: ", in.size(), " values in ", lanes,
+                                                   " lanes (lanes must be a positive multiple of ", simd::kLanes,
+                                                   " dividing the size)"));
+  }
+  const auto n = static_cast<int64_t>(in.size() / lanes);
+  ECGBENCH_ASSIGN_OR_RETURN(const int64_t m, ResampledLength(n, fs, target_hz, method));
+  if (fs == target_hz) {
+    out.assign(in.begin(), in.end());
+    return absl::OkStatus();
+  }
+  if (m < 1) return absl::InvalidArgumentError(absl::StrCat(n, " samples give an empty output"));
+  if (method == ResampleMethod::kCubic && n < 4) {
+    return absl::InvalidArgumentError(absl::StrCat("cubic interpolation needs at least 4 samples, got ", n));
+  }
+  out.resize(static_cast<size_t>(m) * lanes);
+  if (method == ResampleMethod::kCubic) return cubic_.ResampleInterleaved(in, lanes, fs, target_hz, absl::MakeSpan(out));
+  ECGBENCH_ASSIGN_OR_RETURN(const auto ratio, PolyphaseRatio(fs, target_hz));
+  return polyphase_.ResampleInterleaved(in, lanes, ratio.first, ratio.second, absl::MakeSpan(out));
+}
+
 absl::Status RecordResampler::Resample(Record& record, double target_hz, ResampleMethod method) {
   ECGBENCH_RETURN_IF_ERROR(record.Validate());
   const double fs = record.sampling_rate_hz;
@@ -54,39 +78,18 @@ absl::Status RecordResampler::Resample(Record& record, double target_hz, Resampl
   auto length = ResampledLength(record.num_samples, fs, target_hz, method);
   if (!length.ok()) return fail(length.status());
   if (fs == target_hz) return absl::OkStatus();
-  const int64_t n = record.num_samples;
-  const int64_t m = *length;
-  if (m < 1) return fail(absl::InvalidArgumentError(absl::StrCat(n, " samples give an empty output")));
-  if (method == ResampleMethod::kCubic && n < 4) {
-    return fail(absl::InvalidArgumentError(absl::StrCat("cubic interpolation needs at least 4 samples, got ", n)));
-  }
-  std::pair<int, int> ratio{1, 1};
-  if (method == ResampleMethod::kPolyphase) {
-    auto r = PolyphaseRatio(fs, target_hz);
-    if (!r.ok()) return fail(r.status());
-    ratio = *r;
-  }
   // All leads at once, interleaved (zero lanes pad to a multiple of 4), in double precision.
+  const auto n = static_cast<size_t>(record.num_samples);
   const auto leads = static_cast<size_t>(record.num_leads());
   const size_t lanes = simd::PaddedLanes(leads);
-  in_.assign(static_cast<size_t>(n) * lanes, 0.0);
-  out_.resize(static_cast<size_t>(m) * lanes);
-  for (size_t l = 0; l < leads; ++l) {
-    const float* src = record.lead(static_cast<int>(l));
-    for (int64_t t = 0; t < n; ++t) in_[static_cast<size_t>(t) * lanes + l] = src[t];
-  }
-  const absl::Status status =
-      method == ResampleMethod::kCubic
-          ? cubic_.ResampleInterleaved(in_, lanes, fs, target_hz, absl::MakeSpan(out_))
-          : polyphase_.ResampleInterleaved(in_, lanes, ratio.first, ratio.second, absl::MakeSpan(out_));
-  if (!status.ok()) return fail(status);
-  samples_.resize(leads * static_cast<size_t>(m));
-  for (size_t l = 0; l < leads; ++l) {
-    float* dst = samples_.data() + l * static_cast<size_t>(m);
-    for (int64_t t = 0; t < m; ++t) dst[t] = static_cast<float>(out_[static_cast<size_t>(t) * lanes + l]);
-  }
+  in_.resize(n * lanes);
+  InterleaveLeads(record.samples.data(), leads, n, lanes, in_.data());
+  if (absl::Status status = ResampleRows(in_, lanes, fs, target_hz, method, out_); !status.ok()) return fail(status);
+  const size_t m = out_.size() / lanes;
+  samples_.resize(leads * m);
+  DeinterleaveLeads(out_.data(), lanes, leads, m, samples_.data());
   record.samples.swap(samples_);
-  record.num_samples = m;
+  record.num_samples = static_cast<int64_t>(m);
   record.sampling_rate_hz = target_hz;
   return absl::OkStatus();
 }

@@ -45,6 +45,12 @@ class RecordResampler {
   // method, or the polyphase ratio is unsupported. On error the record is unchanged.
   absl::Status Resample(Record& record, double target_hz, ResampleMethod method);
 
+  // The signal part of Resample for `lanes` interleaved signals in double (n = in.size() / lanes
+  // rows, lanes a multiple of 4): `out` is resized to ResampledLength rows and filled. Errors
+  // as Resample, without the record's name; fs == target_hz copies.
+  absl::Status ResampleRows(absl::Span<const double> in, size_t lanes, double fs, double target_hz,
+                            ResampleMethod method, std::vector<double>& out);
+
  private:
   CubicResampler cubic_;
   PolyphaseResampler polyphase_;

@@ -264,17 +264,19 @@ absl::Status WaveDecInterleaved(absl::Span<const double> x, size_t lanes, const 
     approx.assign(x.begin(), x.end());
     return absl::OkStatus();
   }
-  // The input of each level sits in `scratch`, its approximation goes to coeffs[0]; the two
-  // buffers swap roles between levels.
-  scratch.assign(x.begin(), x.end());
+  // Level 1 reads x itself; each level's approximation goes to coeffs[0] or `scratch`, chosen so
+  // that the last level's lands in coeffs[0] (no copy of x, no copy at the end).
+  const double* in = x.data();
+  auto n = static_cast<int64_t>(x.size() / lanes);
   for (int l = 1; l <= level; ++l) {
-    const auto n = static_cast<int64_t>(scratch.size() / lanes);
     const int64_t len = DwtLength(n, w.length());
     std::vector<double>& detail = coeffs[static_cast<size_t>(level + 1 - l)];
+    std::vector<double>& out = (level - l) % 2 == 0 ? approx : scratch;
     detail.resize(static_cast<size_t>(len) * lanes);
-    approx.resize(static_cast<size_t>(len) * lanes);
-    RunDwt({scratch.data(), n, &w, approx.data(), detail.data(), len}, lanes);
-    if (l < level) approx.swap(scratch);
+    out.resize(static_cast<size_t>(len) * lanes);
+    RunDwt({in, n, &w, out.data(), detail.data(), len}, lanes);
+    in = out.data();
+    n = len;
   }
   return absl::OkStatus();
 }

@@ -1,10 +1,15 @@
 // The paper-era ECG-Bench wavelet denoiser (_wavelet_denoise), one signal or interleaved lanes.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/ecg/dsp/simd.h"
 #include "common/ecg/dsp/wavelet.h"
 #include "common/util/status_macros.h"
+
+#pragma GCC diagnostic ignored "-Wpsabi"  // see simd.h
 
 namespace ecgbench::common::ecg {
 namespace {
@@ -26,13 +31,58 @@ double MedianAbs(const std::vector<double>& v, size_t lanes, size_t lane, std::v
   return (lower + upper) / 2.0;
 }
 
-// pywt.threshold(c, t, 'soft'), then 0 where |c| <= epsilon or the result is not finite.
-inline double SoftThreshold(double c, double threshold, double epsilon) {
-  const double magnitude = std::fabs(c);
+// pywt.threshold(c, t, 'soft'), then 0 where |c| <= epsilon or the result is not finite:
+//   factor = max(1 - t / |c|, 0) (NaN stays NaN), result = c * factor.
+// Written once over the lane type (simd.h): the V4 body runs the same operations per lane.
+typedef int64_t I4 __attribute__((vector_size(32)));
+
+ECGBENCH_DSP_INLINE double Magnitude(double c) { return std::fabs(c); }
+ECGBENCH_DSP_INLINE simd::V4 Magnitude(simd::V4 c) {
+  I4 bits;
+  std::memcpy(&bits, &c, sizeof(bits));
+  bits &= INT64_MAX;  // clear the sign bit, as fabs
+  simd::V4 m;
+  std::memcpy(&m, &bits, sizeof(m));
+  return m;
+}
+ECGBENCH_DSP_INLINE double SoftThreshold(double c, double threshold, double epsilon) {
+  const double magnitude = Magnitude(c);
   double factor = 1 - threshold / magnitude;
   if (factor < 0) factor = 0;  // clip(min=0); NaN stays NaN
   const double t = c * factor;
   return (std::isfinite(t) && magnitude > epsilon) ? t : 0.0;
+}
+ECGBENCH_DSP_INLINE simd::V4 SoftThreshold(simd::V4 c, simd::V4 threshold, double epsilon) {
+  const simd::V4 magnitude = Magnitude(c);
+  simd::V4 factor = 1 - threshold / magnitude;
+  factor = factor < 0 ? simd::V4{} : factor;  // NaN compares false: stays NaN
+  const simd::V4 t = c * factor;
+  const simd::V4 inf = simd::V4{} + HUGE_VAL;
+  const auto keep = (Magnitude(t) < inf) & (magnitude > epsilon);  // finite: not NaN, not +-Inf
+  return keep ? t : simd::V4{};
+}
+
+template <class T>
+ECGBENCH_DSP_INLINE void ThresholdBand(double* band, size_t rows, size_t lanes, const double* thresholds,
+                                       double epsilon) {
+  using L = simd::Lane<T>;
+  for (size_t r = 0; r < rows; ++r) {
+    double* row = band + r * lanes;
+    for (size_t l = 0; l < lanes; l += L::kWidth) {
+      L::Store(row + l, SoftThreshold(L::Load(row + l), L::Load(thresholds + l), epsilon));
+    }
+  }
+}
+
+void ThresholdScalar(double* band, size_t rows, size_t lanes, const double* thr, double eps) {
+  ThresholdBand<double>(band, rows, lanes, thr, eps);
+}
+void ThresholdV4Base(double* band, size_t rows, size_t lanes, const double* thr, double eps) {
+  ThresholdBand<simd::V4>(band, rows, lanes, thr, eps);
+}
+__attribute__((target("avx2"))) void ThresholdV4Avx2(double* band, size_t rows, size_t lanes, const double* thr,
+                                                     double eps) {
+  ThresholdBand<simd::V4>(band, rows, lanes, thr, eps);
 }
 
 }  // namespace
@@ -60,11 +110,12 @@ absl::Status WaveletDenoiseInterleaved(absl::Span<double> data, size_t lanes, Wa
     const double median = MedianAbs(ws.coeffs_[1], lanes, l, ws.abs_);
     ws.thresholds_[l] = median == 0 ? 0.0 : median / 0.6745;
   }
+  auto threshold = lanes % simd::kLanes != 0 ? ThresholdScalar
+                   : simd::HasAvx2()            ? ThresholdV4Avx2
+                                                : ThresholdV4Base;
   for (size_t k = 1; k < ws.coeffs_.size(); ++k) {
     std::vector<double>& band = ws.coeffs_[k];
-    for (size_t i = 0; i < band.size(); i += lanes) {
-      for (size_t l = 0; l < lanes; ++l) band[i + l] = SoftThreshold(band[i + l], ws.thresholds_[l], options.epsilon);
-    }
+    threshold(band.data(), band.size() / lanes, lanes, ws.thresholds_.data(), options.epsilon);
   }
   ECGBENCH_RETURN_IF_ERROR(WaveRecInterleaved(ws.coeffs_, lanes, w, ws.rec_, ws.scratch_));
   const size_t rec_n = ws.rec_.size() / lanes;

@@ -25,19 +25,18 @@ struct Slot {
   std::string error;
 };
 
-// Per-thread state: designs and spline work buffers are cached between records.
-struct Workspace {
-  RecordResampler resampler;
-  PaperFilterChain filters;
-};
 
 absl::Status ProcessOne(const RecordRef& ref, const PreprocessOptions& options, const SegmentOptions& seg,
-                        RecordReader& reader, Workspace& ws, Slot& slot) {
+                        RecordReader& reader, RecordConditioner& conditioner, Slot& slot) {
   ECGBENCH_ASSIGN_OR_RETURN(Record record, reader.Read(ref));
   if (record.patient_id.empty()) record.patient_id = ref.patient_id;
   if (record.report.empty()) record.report = ref.report;
   ECGBENCH_RETURN_IF_ERROR(HarmonizeLeads(record));
-  ECGBENCH_ASSIGN_OR_RETURN(NonFiniteScan scan, ConditionRecord(record, options, ws.resampler, ws.filters));
+  ConditionOptions steps;
+  steps.target_rate_hz = options.target_rate_hz;
+  steps.paper_filters = options.paper_filters;
+  steps.resample = options.resample;
+  ECGBENCH_ASSIGN_OR_RETURN(NonFiniteScan scan, conditioner.Condition(record, steps));
   SegmentLabels labels(ref.labels.begin(), ref.labels.end());
   if (!record.dx_codes.empty()) labels.emplace("dx", absl::StrJoin(record.dx_codes, ","));
   return SegmentRecordInto(record, labels, seg, &slot.samples, &slot.meta, &slot.counts, scan.spans).status();
@@ -53,17 +52,6 @@ std::string Where(const RecordRef& ref) {
 nlohmann::json PreprocessCounts::ToJson() const {
   return {{"records_total", records_total}, {"records_done", records_done}, {"records_skipped", records_skipped},
           {"segments", segments},           {"quality", quality},           {"errors", errors}};
-}
-
-absl::StatusOr<NonFiniteScan> ConditionRecord(Record& record, const PreprocessOptions& options,
-                                              RecordResampler& resampler, PaperFilterChain& filters) {
-  ECGBENCH_RETURN_IF_ERROR(record.Validate());
-  NonFiniteScan scan = ZeroFillNonFinite(record);
-  if (options.paper_filters) ECGBENCH_RETURN_IF_ERROR(filters.Apply(record));
-  if (record.sampling_rate_hz != options.target_rate_hz) {
-    ECGBENCH_RETURN_IF_ERROR(resampler.Resample(record, options.target_rate_hz, options.resample));
-  }
-  return scan;
 }
 
 std::pair<size_t, size_t> ShardRange(size_t n, int shard, int num_shards) {
@@ -103,7 +91,7 @@ absl::StatusOr<PreprocessCounts> PreprocessRecords(const std::vector<RecordRef>&
   RecordReader reader(options.dataset);
   const size_t batch = static_cast<size_t>(threads) * 8;
   std::vector<Slot> slots(batch);
-  std::vector<Workspace> workspaces(static_cast<size_t>(threads));
+  std::vector<RecordConditioner> conditioners(static_cast<size_t>(threads));
   PreprocessCounts counts;
   counts.records_total = static_cast<int64_t>(end - begin);
   SegmenterCounts seg_counts;
@@ -123,7 +111,7 @@ absl::StatusOr<PreprocessCounts> PreprocessRecords(const std::vector<RecordRef>&
         slot.meta.clear();
         slot.counts = SegmenterCounts();
         slot.error.clear();
-        absl::Status st = ProcessOne(refs[b + i], options, seg, reader, workspaces[tid], slot);
+        absl::Status st = ProcessOne(refs[b + i], options, seg, reader, conditioners[tid], slot);
         if (!st.ok()) {
           slot.samples.clear();
           slot.meta.clear();

@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/ecg/dataset/quality.h"
-#include "common/ecg/dsp/filter_chain.h"
 #include "common/ecg/dsp/resample.h"
+#include "common/ecg/pipeline/condition.h"
 #include "common/ecg/formats/catalogs.h"
 #include "nlohmann/json.hpp"
 
@@ -52,14 +52,6 @@ struct PreprocessHooks {
   // Polled between batches; true stops early with CANCELLED and removes the partial store.
   std::function<bool()> cancelled;
 };
-
-// The per-record signal steps shared by the batch pipeline and single-record tools (`ecgbench data
-// convert`), in this order: NaN/Inf scan with zero-fill at the native rate (before any filter or
-// spline can spread one over the record), optional paper-era filters, resampling to the target
-// rate (skipped when already there). Lead harmonisation comes before and is the caller's choice.
-// The returned scan says where non-finite values were (for the NaN policy).
-absl::StatusOr<NonFiniteScan> ConditionRecord(Record& record, const PreprocessOptions& options,
-                                              RecordResampler& resampler, PaperFilterChain& filters);
 
 // Processes refs[begin, end) into a new segment store at `out_dir` (must not exist; written
 // atomically). Returns the counts; errors only for problems that are not a single record's fault

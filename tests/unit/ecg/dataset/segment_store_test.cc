@@ -85,7 +85,7 @@ TEST(SegmentStoreTest, WriteReopenVerify) {
   EXPECT_EQ(std::filesystem::file_size(dir + "/shard-00000.f32"), 436u * 2400u);
   EXPECT_EQ(std::filesystem::file_size(dir + "/shard-00006.f32"), 384u * 2400u);
   const nlohmann::json& m = store.manifest();
-  EXPECT_EQ(m["version"], 1);
+  EXPECT_EQ(m["version"], 2);
   EXPECT_EQ(m["format"], "ecgbench-segment-store");
   EXPECT_EQ(m["num_segments"], 3000);
   EXPECT_EQ(m["counts"]["segments"], 3000);
@@ -96,7 +96,7 @@ TEST(SegmentStoreTest, WriteReopenVerify) {
   EXPECT_EQ(m["parameters"]["segment_length"], kLen);
   EXPECT_EQ(m["leads"][3], "aVR");
   EXPECT_EQ(m["shards"][6]["segments"], 384);
-  EXPECT_EQ(m["shards"][6]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(m["shards"][6]["xxh3_128"].get<std::string>().size(), 32u);
   ExpectSegments(store, 0);
   EXPECT_EQ(*store.Meta(1234), MetaOf(1234));
   auto all = store.AllMeta();
@@ -131,7 +131,7 @@ TEST(SegmentStoreTest, CorruptedByteNamesTheShard) {
   ASSERT_TRUE(s.ok()) << s.status();
   absl::Status st = (*s)->Verify();
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(st.message().find(dir + "/shard-00003.f32: SHA-256 mismatch: manifest says "), std::string::npos) << st;
+  EXPECT_NE(st.message().find(dir + "/shard-00003.f32: XXH3-128 mismatch: manifest says "), std::string::npos) << st;
 }
 
 TEST(SegmentStoreTest, TamperedIndexIsDetected) {
@@ -143,7 +143,7 @@ TEST(SegmentStoreTest, TamperedIndexIsDetected) {
   WriteText(dir + "/index.jsonl", index);
   auto s = SegmentStore::Open(dir);
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ((*s)->Verify().message().rfind(dir + "/index.jsonl: SHA-256 mismatch", 0), 0u);
+  EXPECT_EQ((*s)->Verify().message().rfind(dir + "/index.jsonl: XXH3-128 mismatch", 0), 0u);
   auto m = *ParseJson(ReadText(dir + "/manifest.json"), "m");
   m["shards"][0]["file"] = "../elsewhere.f32";
   WriteText(dir + "/manifest.json", m.dump());
@@ -173,10 +173,10 @@ TEST(SegmentStoreTest, OpenRejectsDamagedStores) {
   EXPECT_EQ(SegmentStore::Open(dir).status().message(),
             dir + "/manifest.json: field \"segment_length\" missing or not an integer");
   m["segment_length"] = kLen;
-  m["version"] = 2;
+  m["version"] = 1;
   WriteText(dir + "/manifest.json", m.dump());
   EXPECT_EQ(SegmentStore::Open(dir).status().message(),
-            dir + "/manifest.json: unsupported store version 2 (this build reads 1)");
+            dir + "/manifest.json: unsupported store version 1 (this build reads 2)");
   WriteText(dir + "/manifest.json", "{\"format\": ");
   EXPECT_NE(SegmentStore::Open(dir).status().message().find(dir + "/manifest.json: invalid JSON"), std::string::npos);
 }

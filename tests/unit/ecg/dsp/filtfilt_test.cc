@@ -177,20 +177,24 @@ TEST(FiltFiltTest, InterleavedEqualsPerSignalBitForBit) {
                                           *ZeroPhaseFilter::FromSos(design->sos),
                                           *ZeroPhaseFilter::FromTransferFunction(high->ba),
                                           *ZeroPhaseFilter::FromTransferFunction(Butter(2, {0.2}, BandType::kLowpass)->ba)};
-  const size_t lanes = 8, n = 700;
-  std::vector<double> data(n * lanes);
-  for (size_t t = 0; t < n; ++t) {
-    for (size_t l = 0; l < lanes; ++l) data[t * lanes + l] = std::sin(0.01 * (t + 1) * (l + 1)) + 0.1 * l;
-  }
+  const size_t n = 700;
   FiltFiltWorkspace ws;
+  // Lane counts: one, three and ten V4 blocks (full groups of four blocks plus a partial one).
+  for (size_t lanes : {size_t{4}, size_t{12}, size_t{40}})
   for (const ZeroPhaseFilter& f : filters) {
+    std::vector<double> data(n * lanes);
+    for (size_t t = 0; t < n; ++t) {
+      for (size_t l = 0; l < lanes; ++l) data[t * lanes + l] = std::sin(0.01 * (t + 1) * (l + 1)) + 0.1 * l;
+    }
     std::vector<double> inter = data;
     ASSERT_TRUE(f.ApplyInterleaved(absl::MakeSpan(inter), lanes, ws).ok());
     for (size_t l = 0; l < lanes; ++l) {
       std::vector<double> one(n), out(n);
       for (size_t t = 0; t < n; ++t) one[t] = data[t * lanes + l];
       ASSERT_TRUE(f.Apply(one, absl::MakeSpan(out), ws).ok());
-      for (size_t t = 0; t < n; ++t) ASSERT_EQ(inter[t * lanes + l], out[t]) << "lane " << l << " t " << t;
+      for (size_t t = 0; t < n; ++t) {
+        ASSERT_EQ(inter[t * lanes + l], out[t]) << "lanes " << lanes << " lane " << l << " t " << t;
+      }
     }
   }
   std::vector<double> bad(30);

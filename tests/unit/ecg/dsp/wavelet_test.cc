@@ -110,9 +110,10 @@ TEST(WaveletTest, InPlaceDenoiseAndErrors) {
   EXPECT_FALSE(WaveRec(mismatched, Db6(), scratch, out).ok());
 }
 
+// Lane counts: two, three and ten V4 blocks (a full group of four blocks plus a partial one).
 TEST(WaveletTest, InterleavedEqualsPerSignalBitForBit) {
-  for (size_t n : {5000, 2501, 37}) {
-    const size_t lanes = 8;
+  for (size_t n : {5000, 2501, 37})
+  for (size_t lanes : {size_t{8}, size_t{12}, size_t{40}}) {
     std::vector<double> data(n * lanes);
     for (size_t t = 0; t < n; ++t) {
       for (size_t l = 0; l < lanes; ++l) {
@@ -128,7 +129,7 @@ TEST(WaveletTest, InterleavedEqualsPerSignalBitForBit) {
       std::vector<double> one(n), out(n);
       for (size_t t = 0; t < n; ++t) one[t] = data[t * lanes + l];
       ASSERT_TRUE(WaveletDenoise(one, absl::MakeSpan(out), ws).ok());
-      for (size_t t = 0; t < n; ++t) ASSERT_EQ(inter[t * lanes + l], out[t]) << n << " lane " << l << " t " << t;
+      for (size_t t = 0; t < n; ++t) ASSERT_EQ(inter[t * lanes + l], out[t]) << n << " lanes " << lanes << " lane " << l << " t " << t;
     }
   }
   std::vector<double> bad(30);
