@@ -125,6 +125,8 @@ int RunWorker(const WorkerFlags& flags) {
   BuiltinStageOptions stage_options;
   stage_options.preprocess.artifact_root = flags.artifact_root;
   stage_options.dataset.artifact_root = flags.artifact_root;
+  stage_options.tokenizer.artifact_root = flags.artifact_root;
+  stage_options.pretrain.artifact_root = flags.artifact_root;
   if (absl::Status s = RegisterBuiltinStages(registry, stage_options); !s.ok()) return Fatal(s.ToString());
 
   AgentOptions options;

@@ -21,6 +21,8 @@ void AddLogsCommands(CLI::App& app, CommandContext& ctx, Action* action);       
 void AddResultsCommands(CLI::App& app, CommandContext& ctx, Action* action);      // results
 void AddWorkersCommands(CLI::App& app, CommandContext& ctx, Action* action);      // workers
 void AddRunCommands(CLI::App& app, CommandContext& ctx, Action* action);          // run (embedded)
+void AddTokenizerCommands(CLI::App& app, CommandContext& ctx, Action* action);    // tokenizer (ECG-Byte)
+void AddEcgCommands(CLI::App& app, CommandContext& ctx, Action* action);          // ecg plot
 
 // Watches `id` through `client` until it is terminal (progress bars on a terminal, plain lines
 // otherwise, JSON lines with json), prints the final summary and returns the exit code of the final

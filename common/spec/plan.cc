@@ -69,13 +69,16 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
     plan.stages.back().depends_on = {"dataset"};
     inputs.push_back("tokenizer");
   }
+
   if (NeedsPretrainStage(spec)) {
     const TrainSpec train = spec.train.value_or(TrainSpec());
-    plan.stages.push_back(MakeStage("pretrain", 1, res.ranks, per_rank, spec,
+    // Signal2Vec trains in one process (skip-gram over token sequences); encoders use the ranks.
+    const int ranks = spec.representation.encoder.name == "signal2vec" ? 1 : res.ranks;
+    plan.stages.push_back(MakeStage("pretrain", 1, ranks, per_rank, spec,
                                     {{"data", data},
                                      {"representation", representation},
                                      {"train", ToJson(train)},
-                                     {"ranks", res.ranks}},
+                                     {"ranks", ranks}},
                                     run));
     plan.stages.back().depends_on = inputs;
     inputs.push_back("pretrain");

@@ -106,10 +106,25 @@ void ParseEcgByte(SectionReader& r, EcgByteSpec* out) {
   const SpecNode* node = r.Get("ecg_byte");
   if (node == nullptr) return;
   SectionReader ecg_byte(*node, r.PathOf("ecg_byte"), r.KeyLine("ecg_byte"), r.diag());
-  ecg_byte.Int("merges", IntRange{1, 1000000}, &out->merges);
+  ecg_byte.Int("merges", IntRange{1, 65278}, &out->merges);  // ids 256..65533 (16-bit trainer tokens)
   ecg_byte.Int64("samples", IntRange{1, 100000000}, &out->samples);
   ecg_byte.String("tokenizer", &out->tokenizer);
   ecg_byte.Finish();
+}
+
+void ParseSignal2Vec(SectionReader& r, Signal2VecSpec* out) {
+  const SpecNode* node = r.Get("signal2vec");
+  if (node == nullptr) return;
+  SectionReader s2v(*node, r.PathOf("signal2vec"), r.KeyLine("signal2vec"), r.diag());
+  s2v.Int("dim", IntRange{1, 4096}, &out->dim);
+  s2v.Int("epochs", IntRange{1, 1000}, &out->epochs);
+  s2v.Int("window", IntRange{1, 100}, &out->window);
+  s2v.Int("negatives", IntRange{1, 100}, &out->negatives);
+  s2v.Int("min_count", IntRange{1, 1000000000}, &out->min_count);
+  s2v.Int64("max_pairs", IntRange{1, 1000000000000}, &out->max_pairs);
+  s2v.Int("batch_size", IntRange{1, 1000000}, &out->batch_size);
+  s2v.Number("lr", NumberRange{0, true, 10, false}, &out->lr);
+  s2v.Finish();
 }
 
 void ParseImage(SectionReader& r, ImageSpec* out) {
@@ -154,6 +169,7 @@ void ParseRepresentation(SectionReader& r, RepresentationSpec* out) {
   }
   r.Enum("normalization", {"minmax", "percentile"}, &out->normalization);
   ParseEcgByte(r, &out->ecg_byte);
+  ParseSignal2Vec(r, &out->signal2vec);
   r.Enum("perturb", {"none", "noise", "blackout", "no_signal"}, &out->perturb);
   ParseImage(r, &out->image);
   r.Finish();

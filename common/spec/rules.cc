@@ -8,7 +8,11 @@ bool NeedsTokenizerStage(const ExperimentSpec& spec) {
   return spec.representation.kind == "token" && spec.representation.ecg_byte.tokenizer.empty();
 }
 
-bool NeedsPretrainStage(const ExperimentSpec& spec) { return spec.representation.encoder.pretrain; }
+bool NeedsPretrainStage(const ExperimentSpec& spec) {
+  const EncoderSpec& e = spec.representation.encoder;
+  // Signal2Vec embeddings without a path are trained here, pretrain: true or not.
+  return e.pretrain || (e.name == "signal2vec" && e.path.empty());
+}
 
 void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
                             Diagnostics* diag) {

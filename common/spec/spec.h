@@ -55,6 +55,19 @@ struct EcgByteSpec {
   std::string tokenizer;  // an existing tokenizer; empty: a "tokenizer" stage trains one
 };
 
+// Signal2Vec embeddings (encoder signal2vec without a path): skip-gram training options; the
+// defaults are upstream's (common/repr/signal2vec/signal2vec_options.h).
+struct Signal2VecSpec {
+  int dim = 128;
+  int epochs = 10;
+  int window = 12;
+  int negatives = 5;
+  int min_count = 10;
+  int64_t max_pairs = 10000000;  // (center, context) pairs per epoch
+  int batch_size = 1024;
+  double lr = 2e-3;
+};
+
 struct ImageSpec {
   std::string layout = "2x6";  // 2x6 | 4x3+rhythm
   bool augment = false;
@@ -66,6 +79,7 @@ struct RepresentationSpec {
   int encoder_tokens = 1;
   std::string normalization = "minmax";  // minmax | percentile
   EcgByteSpec ecg_byte;                  // used by kind token
+  Signal2VecSpec signal2vec;             // used by encoder signal2vec
   std::string perturb = "none";          // none | noise | blackout | no_signal
   ImageSpec image;                       // used by kind image
 };

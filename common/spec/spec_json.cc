@@ -36,6 +36,15 @@ nlohmann::json ToJson(const RepresentationSpec& r) {
            {{"merges", r.ecg_byte.merges},
             {"samples", r.ecg_byte.samples},
             {"tokenizer", OrNull(r.ecg_byte.tokenizer)}}},
+          {"signal2vec",
+           {{"dim", r.signal2vec.dim},
+            {"epochs", r.signal2vec.epochs},
+            {"window", r.signal2vec.window},
+            {"negatives", r.signal2vec.negatives},
+            {"min_count", r.signal2vec.min_count},
+            {"max_pairs", r.signal2vec.max_pairs},
+            {"batch_size", r.signal2vec.batch_size},
+            {"lr", r.signal2vec.lr}}},
           {"perturb", r.perturb},
           {"image", {{"layout", r.image.layout}, {"augment", r.image.augment}}}};
 }

@@ -44,6 +44,7 @@ void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
 
 // Stage presence, shared by the rules and the planner.
 bool NeedsTokenizerStage(const ExperimentSpec& spec);
+// encoder.pretrain, or encoder signal2vec without a path (its embeddings are trained then).
 bool NeedsPretrainStage(const ExperimentSpec& spec);
 
 }  // namespace ecgbench::common

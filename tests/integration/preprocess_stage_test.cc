@@ -1,6 +1,7 @@
-// The preprocess and dataset stages through real processes: a synthetic PTB-XL-layout dataset is split into
-// shards on two workers, each writes a content-addressed part store, and a second experiment with
-// the same preprocessing reuses the parts instead of recomputing them.
+// The data and representation stages through real processes: a synthetic PTB-XL-layout dataset is
+// split into shards on two workers, each writes a content-addressed part store, and a second
+// experiment with the same preprocessing reuses the parts instead of recomputing them; an ECG-Byte
+// run trains its tokenizer and Signal2Vec embeddings after the dataset stage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -83,6 +84,50 @@ TEST(PreprocessStageTest, ShardsRunOnTwoWorkersAndAreReused) {
   EXPECT_EQ(resp.runs(0).metrics().at("preprocess.reused"), 3.0);     // all three shards reused
   EXPECT_EQ(resp.runs(0).metrics().at("preprocess.segments"), 60.0);  // summed over the shards
   EXPECT_EQ(resp.runs(0).metrics().at("dataset.reused"), 1.0);
+}
+
+TEST(PreprocessStageTest, TokenizerAndSignal2VecFollowTheDataset) {
+  TestCluster cluster;
+  common::ecg::SynthDatasetOptions synth;
+  synth.out_dir = cluster.dir() + "/ptbxl";
+  synth.records = 16;
+  synth.seed = 12;
+  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
+  ASSERT_TRUE(cluster.StartCoordinator().ok());
+  ASSERT_TRUE(cluster.StartWorker("w1", 2).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1, 20000).ok());
+  const std::string spec = "name: it-ecg-byte\ndata:\n  base: ptbxl\n  root: " + synth.out_dir +
+                           "\n  segment_len: 1250\n  folds: {k: 4}\n  fold: 3\n"
+                           "representation:\n  kind: token\n  encoder: signal2vec\n"
+                           "  ecg_byte: {merges: 50, samples: 12}\n"
+                           "  signal2vec: {dim: 16, epochs: 2, window: 4, min_count: 1, max_pairs: 2048, "
+                           "batch_size: 256}\n";
+  auto id = cluster.Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto e = cluster.WaitForTerminal(*id, 90000);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->state(), v1::STATE_SUCCEEDED) << cluster.DumpLogs();
+  ASSERT_EQ(e->runs(0).stages_size(), 4);
+  EXPECT_EQ(e->runs(0).stages(2).kind(), "tokenizer");
+  EXPECT_EQ(e->runs(0).stages(3).kind(), "pretrain");
+  grpc::ClientContext ctx;
+  v1::GetResultsRequest req;
+  req.set_id(*id);
+  v1::GetResultsResponse resp;
+  ASSERT_TRUE(cluster.client().GetResults(&ctx, req, &resp).ok());
+  const auto& m = resp.runs(0).metrics();
+  EXPECT_EQ(m.at("tokenizer.vocab_size"), 306.0);  // 256 bytes + 50 merges
+  EXPECT_EQ(m.at("tokenizer.merges"), 50.0);
+  EXPECT_GT(m.at("tokenizer.symbols_per_token"), 1.5);
+  EXPECT_EQ(m.at("pretrain.steps"), 16.0);  // 2048 pairs / 256 per step, 2 epochs
+  EXPECT_GT(m.at("pretrain.final_loss"), 0.0);
+  int tokenizers = 0, embeddings = 0;
+  for (const auto& p : std::filesystem::recursive_directory_iterator(cluster.dir() + "/artifacts")) {
+    tokenizers += p.path().filename() == "tokenizer.hf.json";
+    embeddings += p.path().filename() == "embeddings.npy";
+  }
+  EXPECT_EQ(tokenizers, 1);
+  EXPECT_EQ(embeddings, 1);
 }
 
 }  // namespace

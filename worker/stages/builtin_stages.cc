@@ -14,7 +14,12 @@ absl::Status RegisterBuiltinStages(StageRegistry& registry, const BuiltinStageOp
   if (!st.ok()) return st;
   st = registry.Register("preprocess", [o = options.preprocess] { return std::make_unique<PreprocessRunner>(o); });
   if (!st.ok()) return st;
-  return registry.Register("dataset", [o = options.dataset] { return std::make_unique<DatasetRunner>(o); });
+  st = registry.Register("dataset", [o = options.dataset] { return std::make_unique<DatasetRunner>(o); });
+  if (!st.ok()) return st;
+  st = registry.Register("tokenizer", [o = options.tokenizer] { return std::make_unique<TokenizerRunner>(o); });
+  if (!st.ok()) return st;
+  return registry.Register("pretrain",
+                           [o = options.pretrain] { return GuardTorchExceptions(std::make_unique<PretrainRunner>(o)); });
 }
 
 }  // namespace ecgbench::worker

@@ -149,7 +149,7 @@ TEST(MatrixTest, ErrorInsideOneValueNamesTheMatrixEntry) {
   EXPECT_EQ(PlanError(yaml),
             "matrix.representation[0].encoder: representation.kind image needs a vision encoder: "
             "clip|siglip|vit or {path: ...}, got \"st_mem\" (spec.yaml:8)\n"
-            "matrix.representation[1].ecg_byte.merges: expected an integer in 1..1000000, got 0 "
+            "matrix.representation[1].ecg_byte.merges: expected an integer in 1..65278, got 0 "
             "(spec.yaml:9)");
 }
 

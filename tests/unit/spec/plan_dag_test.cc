@@ -146,10 +146,21 @@ TEST(PlanDagTest, TokenizerAndPretrainFeedTraining) {
   const StagePlan& pretrain = Stage(run, "pretrain");
   EXPECT_EQ(pretrain.depends_on, (Strings{"dataset", "tokenizer"}));
   EXPECT_EQ(pretrain.tasks.size(), 1u);
-  EXPECT_EQ(pretrain.tasks[0].ranks, 2);
+  EXPECT_EQ(pretrain.tasks[0].ranks, 1);  // Signal2Vec trains in one process
+  EXPECT_EQ(pretrain.params["ranks"], 1);
   EXPECT_EQ(pretrain.tasks[0].per_rank.gpus, 1);
   EXPECT_EQ(pretrain.params["representation"]["encoder"]["name"], "signal2vec");
   EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"dataset", "tokenizer", "pretrain"}));
+}
+
+TEST(PlanDagTest, Signal2VecWithoutEmbeddingsIsPretrained) {
+  const RunPlan implicit = OnlyRun(std::string(kTrainHead) + "  epochs: 1\n" +
+                                   "representation: {kind: token, encoder: signal2vec}\n");
+  EXPECT_EQ(Keys(implicit), (Strings{"preprocess", "dataset", "tokenizer", "pretrain", "train"}));
+  EXPECT_EQ(Stage(implicit, "pretrain").depends_on, (Strings{"dataset", "tokenizer"}));
+  const RunPlan given = OnlyRun(std::string(kTrainHead) + "  epochs: 1\n" +
+                                "representation: {kind: token, encoder: {name: signal2vec, path: /m/s2v}}\n");
+  EXPECT_EQ(Keys(given), (Strings{"preprocess", "dataset", "tokenizer", "train"}));
 }
 
 TEST(PlanDagTest, ExistingTokenizerSkipsTheTokenizerStage) {

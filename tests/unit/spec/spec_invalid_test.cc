@@ -101,6 +101,8 @@ std::vector<InvalidCase> Cases() {
        "most 1 PiB), got \"8 gigs\" (spec.yaml:3)"},
       {"duplicate_key", Cat(kDataHead, "  root: /again\n"),
        "data.root: duplicate key; first given on line 4 (spec.yaml:5)"},
+      {"signal2vec_lr", Cat(kDataHead, "representation: {kind: token, signal2vec: {lr: 0}}\n"),
+       "representation.signal2vec.lr: expected a number in (0, 10], got 0 (spec.yaml:5)"},
       {"probe_ranks", "name: t\nprobe: {ranks: 0}\n",
        "probe.ranks: expected an integer in 1..4096, got 0 (spec.yaml:2)"},
       {"probe_duration", "name: t\nprobe: {duration: -1}\n",

@@ -180,6 +180,7 @@ TEST(ValidSpecTest, AcceptedValueForms) {
       "  kind: token\n"
       "  encoder: {name: signal2vec, path: /m/s2v.pt, pretrain: True}\n"
       "  ecg_byte: {tokenizer: /m/tok.bin}\n"
+      "  signal2vec: {dim: 64, epochs: 3, window: 5, max_pairs: 1000, lr: 0.01}\n"
       "model:\n"
       "  llm: {path: /m/llm}\n"
       "  lora: false\n"
@@ -198,6 +199,13 @@ TEST(ValidSpecTest, AcceptedValueForms) {
   EXPECT_EQ(spec->data->subset, 0.25);
   EXPECT_EQ(spec->representation.encoder.name, "signal2vec");
   EXPECT_TRUE(spec->representation.encoder.pretrain);
+  EXPECT_EQ(spec->representation.signal2vec.dim, 64);
+  EXPECT_EQ(spec->representation.signal2vec.epochs, 3);
+  EXPECT_EQ(spec->representation.signal2vec.window, 5);
+  EXPECT_EQ(spec->representation.signal2vec.negatives, 5);  // default
+  EXPECT_EQ(spec->representation.signal2vec.max_pairs, 1000);
+  EXPECT_DOUBLE_EQ(spec->representation.signal2vec.lr, 0.01);
+  EXPECT_EQ(ToJson(spec->representation)["signal2vec"]["dim"], 64);
   EXPECT_FALSE(spec->model.lora.enabled);
   EXPECT_EQ(spec->train->max_steps, 100);
   EXPECT_FALSE(spec->train->early_stopping.enabled);

@@ -11,37 +11,12 @@
 #include "common/ecg/synth/dataset_writer.h"
 #include "common/util/ids.h"
 #include "nlohmann/json.hpp"
+#include "tests/unit/worker/recording_context.h"
 
 namespace ecgbench::worker {
 namespace {
 
-// Records progress and logs; everything else is inert (tests only).
-class RecordingContext final : public TaskContext {
- public:
-  explicit RecordingContext(v1::Assignment a) : assignment_(std::move(a)) {}
-  const v1::Assignment& assignment() const override { return assignment_; }
-  void Log(v1::LogLevel, std::string_view m) override { logs.emplace_back(m); }
-  void ReportProgress(int64_t done, int64_t total, std::string_view, std::string_view) override {
-    last_done = done;
-    last_total = total;
-  }
-  void ReportMetric(std::string_view, double, int64_t) override {}
-  absl::Status KvSet(const std::string&, const std::string&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::optional<std::string>> KvGet(const std::string&) override { return std::optional<std::string>(); }
-  absl::StatusOr<std::vector<std::string>> KvWait(const std::vector<std::string>&, absl::Duration) override {
-    return std::vector<std::string>();
-  }
-  bool cancelled() const override { return false; }
-  bool preempt_requested() const override { return false; }
-  const std::string& work_dir() const override { return dir_; }
-
-  std::vector<std::string> logs;
-  int64_t last_done = -1, last_total = -1;
-
- private:
-  v1::Assignment assignment_;
-  std::string dir_;
-};
+using test_support::RecordingContext;
 
 class PreprocessRunnerTest : public ::testing::Test {
  protected:

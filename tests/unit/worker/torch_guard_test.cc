@@ -65,7 +65,7 @@ TEST(TorchGuardTest, PassesResultsAndCheckpointSupportThrough) {
 TEST(BuiltinStagesTest, RegistersTheBuiltinKinds) {
   StageRegistry registry;
   ASSERT_TRUE(RegisterBuiltinStages(registry).ok());
-  EXPECT_EQ(registry.Kinds(), (std::vector<std::string>{"dataset", "preprocess", "probe"}));
+  EXPECT_EQ(registry.Kinds(), (std::vector<std::string>{"dataset", "preprocess", "pretrain", "probe", "tokenizer"}));
   EXPECT_NE(registry.Create("probe"), nullptr);
   EXPECT_EQ(registry.Create("train"), nullptr);
   EXPECT_EQ(RegisterBuiltinStages(registry),
