@@ -67,8 +67,10 @@ ECGBENCH_DSP_INLINE void Downsample(const double* x, std::ptrdiff_t n, std::ptrd
   }
 }
 
-// pywt's upsampling_convolution_valid_sf: adds the even/odd polyphase sums of `in` into out.
-template <class T, int kBlocks>
+// pywt's upsampling_convolution_valid_sf: adds the even/odd polyphase sums of `in` into out. Every
+// output row is written once per call; the first call (kFirst) adds to 0 without reading `out`
+// (0 + sum, the same bits as adding to a zero-filled buffer), so `out` needs no zero fill.
+template <class T, int kBlocks, bool kFirst>
 ECGBENCH_DSP_INLINE void UpsampleAdd(const double* in, std::ptrdiff_t m, std::ptrdiff_t stride, const double* f,
                                      std::ptrdiff_t taps, double* out) {
   using L = simd::Lane<T>;
@@ -88,8 +90,8 @@ ECGBENCH_DSP_INLINE void UpsampleAdd(const double* in, std::ptrdiff_t m, std::pt
     for (int k = 0; k < kBlocks; ++k) {
       double* even = out + o * stride + k * w;
       double* odd = out + (o + 1) * stride + k * w;
-      L::Store(even, L::Load(even) + sum_even[k]);
-      L::Store(odd, L::Load(odd) + sum_odd[k]);
+      L::Store(even, (kFirst ? L::Splat(0) : L::Load(even)) + sum_even[k]);
+      L::Store(odd, (kFirst ? L::Splat(0) : L::Load(odd)) + sum_odd[k]);
     }
   }
 }
@@ -108,7 +110,7 @@ struct IdwtArgs {
   const double* cd;
   std::ptrdiff_t m;
   const WaveletFilters* w;
-  double* out;  // zero-filled by the caller
+  double* out;  // 2 m - taps + 2 rows, all overwritten
 };
 
 constexpr size_t kMaxBlocks = 4;
@@ -126,8 +128,8 @@ ECGBENCH_DSP_INLINE void DwtGroup(const DwtArgs& a, std::ptrdiff_t stride, size_
 
 template <class T, int kBlocks>
 ECGBENCH_DSP_INLINE void IdwtGroup(const IdwtArgs& a, std::ptrdiff_t stride, size_t b) {
-  UpsampleAdd<T, kBlocks>(a.ca + b, a.m, stride, a.w->rec_lo.data(), a.w->length(), a.out + b);
-  UpsampleAdd<T, kBlocks>(a.cd + b, a.m, stride, a.w->rec_hi.data(), a.w->length(), a.out + b);
+  UpsampleAdd<T, kBlocks, true>(a.ca + b, a.m, stride, a.w->rec_lo.data(), a.w->length(), a.out + b);
+  UpsampleAdd<T, kBlocks, false>(a.cd + b, a.m, stride, a.w->rec_hi.data(), a.w->length(), a.out + b);
 }
 
 template <class T>
@@ -234,7 +236,6 @@ absl::Status Idwt(absl::Span<const double> ca, absl::Span<const double> cd, cons
   if (static_cast<std::ptrdiff_t>(out.size()) != 2 * m - taps + 2) {
     return absl::InvalidArgumentError(absl::StrCat("idwt: output must hold ", 2 * m - taps + 2, " values"));
   }
-  std::fill(out.begin(), out.end(), 0.0);
   RunIdwt({ca.data(), cd.data(), m, &w, out.data()}, 1);
   return absl::OkStatus();
 }
@@ -306,7 +307,7 @@ absl::Status WaveRecInterleaved(const WaveletCoeffs& coeffs, size_t lanes, const
     if (static_cast<std::ptrdiff_t>(m) < w.length() / 2 || rec_len < 0) {
       return absl::InvalidArgumentError(absl::StrCat("waverec: need at least ", w.length() / 2, " coefficients, got ", m));
     }
-    scratch.assign(static_cast<size_t>(rec_len) * lanes, 0.0);
+    scratch.resize(static_cast<size_t>(rec_len) * lanes);  // every row is written
     RunIdwt({out.data(), d.data(), static_cast<std::ptrdiff_t>(m), &w, scratch.data()}, lanes);
     out.swap(scratch);
   }

@@ -74,6 +74,27 @@ ECGBENCH_DSP_INLINE void ThresholdBand(double* band, size_t rows, size_t lanes, 
   }
 }
 
+// dst = src with NaN and +-Inf replaced by 0 (np.nan_to_num(..., nan=0, posinf=0, neginf=0)).
+template <class T>
+ECGBENCH_DSP_INLINE void CopyFinite(const double* src, double* dst, size_t n) {
+  using L = simd::Lane<T>;
+  for (size_t i = 0; i < n; i += L::kWidth) {
+    const T v = L::Load(src + i);
+    if constexpr (L::kWidth == 1) {
+      L::Store(dst + i, std::isfinite(v) ? v : 0.0);
+    } else {
+      const T inf = T{} + HUGE_VAL;
+      L::Store(dst + i, Magnitude(v) < inf ? v : T{});
+    }
+  }
+}
+
+void CopyFiniteScalar(const double* src, double* dst, size_t n) { CopyFinite<double>(src, dst, n); }
+void CopyFiniteV4Base(const double* src, double* dst, size_t n) { CopyFinite<simd::V4>(src, dst, n); }
+__attribute__((target("avx2"))) void CopyFiniteV4Avx2(const double* src, double* dst, size_t n) {
+  CopyFinite<simd::V4>(src, dst, n);
+}
+
 void ThresholdScalar(double* band, size_t rows, size_t lanes, const double* thr, double eps) {
   ThresholdBand<double>(band, rows, lanes, thr, eps);
 }
@@ -119,15 +140,16 @@ absl::Status WaveletDenoiseInterleaved(absl::Span<double> data, size_t lanes, Wa
   }
   ECGBENCH_RETURN_IF_ERROR(WaveRecInterleaved(ws.coeffs_, lanes, w, ws.rec_, ws.scratch_));
   const size_t rec_n = ws.rec_.size() / lanes;
-  if (rec_n == n) {
-    std::copy(ws.rec_.begin(), ws.rec_.end(), data.begin());
-  } else {
+  const double* result = ws.rec_.data();
+  if (rec_n != n) {
     // Odd n: waverec gives n + 1 samples; scipy.signal.resample brings each signal back to n.
     ECGBENCH_RETURN_IF_ERROR(ws.fourier_.ResampleInterleaved(ws.rec_, lanes, data));
+    result = data.data();
   }
-  for (double& v : data) {
-    if (!std::isfinite(v)) v = 0.0;
-  }
+  auto copy_finite = lanes % simd::kLanes != 0 ? CopyFiniteScalar
+                     : simd::HasAvx2()            ? CopyFiniteV4Avx2
+                                                  : CopyFiniteV4Base;
+  copy_finite(result, data.data(), data.size());
   return absl::OkStatus();
 }
 
