@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/unit/testing/run_command.h"
 #include "tests/unit/testing/temp_dir.h"
 
 #ifndef ECGBENCH_DSP_REFERENCE_SCRIPT
@@ -56,19 +57,12 @@ const std::string& TestTempDir() {
 }
 
 absl::StatusOr<std::string> RunShell(const std::string& command) {
-  FILE* pipe = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return absl::InternalError(absl::StrCat("cannot run: ", command));
-  std::string output;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, got);
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    const int code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return absl::Status(code == 3 ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kInternal,
-                        absl::StrCat("`", command, "` exited with ", code, ": ", output));
+  const test_support::CommandResult r = test_support::RunCommand(command);
+  if (!r.ok()) {
+    return absl::Status(r.exit_code == 3 ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kInternal,
+                        absl::StrCat("`", command, "` exited with ", r.exit_code, ": ", r.output));
   }
-  return output;
+  return r.output;
 }
 
 absl::StatusOr<const ReferenceData*> ReferenceData::Get(const std::string& section,

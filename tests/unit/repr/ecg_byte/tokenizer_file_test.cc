@@ -14,6 +14,7 @@
 
 #include "common/util/files.h"
 #include "nlohmann/json.hpp"
+#include "tests/unit/testing/run_command.h"
 #include "tests/unit/testing/temp_dir.h"
 
 namespace ecgbench::common::repr {
@@ -168,14 +169,9 @@ TEST(TokenizerFileTest, HfExportEncodesLikeMergeRank) {
   }
   const std::string cmd = std::string("/usr/bin/python3 ") + ECGBENCH_ECG_BYTE_TEST_DIR + "/hf_bpe_reference.py " + hf +
                           " < " + in;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, got);
-  ASSERT_EQ(pclose(pipe), 0) << output;
-  std::istringstream lines(output);
+  const test_support::CommandResult r = test_support::RunCommand(cmd);
+  ASSERT_TRUE(r.ok()) << r.output;
+  std::istringstream lines(r.output);
   std::string line;
   size_t i = 0;
   for (; std::getline(lines, line); ++i) {

@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "tests/unit/testing/run_command.h"
 
 #ifndef ECGBENCH_SIGNAL_REFERENCE_SCRIPT
 #error "ECGBENCH_SIGNAL_REFERENCE_SCRIPT must name tests/unit/repr/signal/signal_reference.py"
@@ -18,20 +19,13 @@ namespace ecgbench::common::repr::testing {
 absl::Status RunReference(const test_support::TempDir& dir, const nlohmann::json& jobs) {
   const std::string jobs_path = dir / "jobs.json";
   std::ofstream(jobs_path) << jobs.dump();
-  const std::string command =
-      absl::StrCat("/usr/bin/python3 '", ECGBENCH_SIGNAL_REFERENCE_SCRIPT, "' '", jobs_path, "' 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return absl::InternalError(absl::StrCat("cannot run ", command));
-  std::string output;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, got);
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  const test_support::CommandResult r = test_support::RunCommand(
+      absl::StrCat("/usr/bin/python3 '", ECGBENCH_SIGNAL_REFERENCE_SCRIPT, "' '", jobs_path, "'"));
+  if (!r.ok()) {
     return absl::InternalError(absl::StrCat(
         "signal_reference.py failed (needs /usr/bin/python3 with numpy and PIL: Debian python3-numpy, "
         "python3-pil): ",
-        output));
+        r.output));
   }
   return absl::OkStatus();
 }
