@@ -28,7 +28,7 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessAndDataset) {
   EXPECT_EQ(probe.tasks[0].ranks, 2);
   EXPECT_EQ(probe.tasks[0].per_rank.cpu_cores, 1);
   EXPECT_EQ(probe.params["duration_s"], 3.0);
-  ASSERT_EQ(plan->runs[0].stages.size(), 3u);
+  ASSERT_EQ(plan->runs[0].stages.size(), 4u);
   const StagePlan& pre = plan->runs[0].stages[1];
   EXPECT_EQ(pre.kind, "preprocess");
   EXPECT_TRUE(pre.depends_on.empty());
@@ -40,6 +40,10 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessAndDataset) {
   EXPECT_EQ(dataset.depends_on, std::vector<std::string>{"preprocess"});
   EXPECT_EQ(dataset.tasks.size(), 1u);
   EXPECT_EQ(dataset.params["data"], pre.params["data"]);
+  const StagePlan& tokenizer = plan->runs[0].stages[3];
+  EXPECT_EQ(tokenizer.kind, "tokenizer");
+  EXPECT_EQ(tokenizer.depends_on, std::vector<std::string>{"dataset"});
+  EXPECT_EQ(tokenizer.params["representation"]["ecg_byte"]["merges"], 500);
 }
 
 }  // namespace
