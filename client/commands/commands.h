@@ -23,6 +23,7 @@ void AddWorkersCommands(CLI::App& app, CommandContext& ctx, Action* action);    
 void AddRunCommands(CLI::App& app, CommandContext& ctx, Action* action);          // run (embedded)
 void AddTokenizerCommands(CLI::App& app, CommandContext& ctx, Action* action);    // tokenizer (ECG-Byte)
 void AddEcgCommands(CLI::App& app, CommandContext& ctx, Action* action);          // ecg plot
+void AddTextCommands(CLI::App& app, CommandContext& ctx, Action* action);         // text encode|decode (LLM tokenizers)
 
 // Watches `id` through `client` until it is terminal (progress bars on a terminal, plain lines
 // otherwise, JSON lines with json), prints the final summary and returns the exit code of the final

@@ -5,7 +5,8 @@
 // Encode and Decode behave like the reference (HF tokenizers) for these models: special and added
 // tokens are matched in the text first and never split, the rest is normalized, pre-tokenized and
 // BPE-merged by rank. Encode never adds BOS/EOS (add_special_tokens=False): templates do that.
-// Torch-free. A Tokenizer is immutable after loading: every method is thread-safe.
+// Torch-free. A Tokenizer is immutable after loading apart from AddTokens: every const method is
+// thread-safe; AddTokens must not run concurrently with any other call.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +39,9 @@ class Tokenizer {
 
   // Adds tokens that are matched whole in the text before BPE (like HF add_tokens / special
   // tokens), with ids vocab_size(), vocab_size() + 1, ... (an existing token keeps its id).
-  // Returns their ids. Used for ECG-Byte's `signal_<id>` tokens and the `<signal>` placeholder.
+  // Returns their ids (-1 for an empty string, which is not added). Special tokens are matched in
+  // the raw text, the others after normalization (HF add_tokens). Used for ECG-Byte's
+  // `signal_<id>` tokens and the `<signal>` placeholder.
   virtual std::vector<int32_t> AddTokens(const std::vector<std::string>& tokens, bool special) = 0;
 };
 
