@@ -1,0 +1,105 @@
+// Layers of the Llama-family decoders (Llama 3.x, Qwen2/2.5, Gemma 2) as LibTorch modules, in the
+// math of Hugging Face's modeling_llama.py / modeling_qwen2.py / modeling_gemma2.py. Children are
+// registered under Hugging Face's names (self_attn.q_proj, mlp.gate_proj, input_layernorm, ...) so
+// that named_parameters() are the checkpoint's tensor names and PEFT's module paths.
+//
+// Shapes: hidden states [B, L, hidden]; per-head tensors [B, heads, L, head_dim]. `allowed` masks
+// are bool [B, 1, L, T] (T = cached + new tokens; true where query i may attend to key j), built
+// by causal_lm.cc. Masked scores are set to the float32 minimum (not -inf, as transformers does),
+// so a fully masked row (a left-padding query) yields finite, ignored values instead of NaN.
+// Thread-safety: a module instance is not thread-safe (LibTorch modules are not).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "common/model_io/model_config.h"
+
+namespace ecgbench::worker::nn {
+
+// RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * w, or * (1 + w) for Gemma (offset_one; its
+// weights are stored as offsets from one, initialised to zero).
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(int64_t dim, double eps, bool offset_one);
+  torch::Tensor forward(const torch::Tensor& x);
+  bool offset_one() const { return offset_one_; }
+
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+  bool offset_one_;
+};
+TORCH_MODULE(RmsNorm);
+
+// RoPE inverse frequencies [head_dim / 2] (float32) as transformers' ROPE_INIT_FUNCTIONS compute
+// them: default, "linear" (divided by factor) and "llama3" (low/high frequency bands, smooth band).
+torch::Tensor RopeInverseFrequencies(const common::model_io::RopeConfig& rope, int64_t head_dim);
+// cos and sin [B, 1, L, head_dim] for position ids [B, L] (cat(freqs, freqs), rotate_half layout).
+std::pair<torch::Tensor, torch::Tensor> RopeCosSin(const torch::Tensor& inv_freq, const torch::Tensor& position_ids);
+// x * cos + rotate_half(x) * sin for x [B, H, L, head_dim].
+torch::Tensor ApplyRope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+
+// One layer's cached keys and values, [B, kv_heads, capacity, head_dim]; the first `length`
+// positions are valid. Grows by doubling, so a decode step copies only the new token.
+struct LayerCache {
+  torch::Tensor key;
+  torch::Tensor value;
+  int64_t length = 0;
+};
+
+// Grouped-query self-attention. q/k/v biases per config.qkv_bias (Qwen2), o bias per
+// config.out_proj_bias. Scale 1/sqrt(head_dim), or query_pre_attn_scalar^-0.5 and attention
+// logit soft-capping for Gemma 2. Math path: softmax(Q K^T * scale (+ softcap) masked) V, with
+// the kv heads broadcast over their query groups (no copy of K and V).
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const common::model_io::ModelConfig& config);
+  // With `cache`, this step's keys/values are appended and attention covers cached + new.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& allowed, LayerCache* cache);
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t heads_, kv_heads_, head_dim_;
+  double scale_;
+  double softcap_;  // 0: none
+};
+TORCH_MODULE(Attention);
+
+// Gated MLP: down(act(gate(x)) * up(x)); SiLU (SwiGLU) for Llama/Qwen2, tanh GELU (GeGLU) for Gemma 2.
+class GatedMlpImpl : public torch::nn::Module {
+ public:
+  explicit GatedMlpImpl(const common::model_io::ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+
+ private:
+  common::model_io::Activation activation_;
+};
+TORCH_MODULE(GatedMlp);
+
+// Pre-norm decoder layer. Gemma 2 adds post_attention_layernorm on the attention output and
+// pre_/post_feedforward_layernorm around the MLP (its post_attention_layernorm is a post-norm;
+// Llama's is the MLP's pre-norm, as the names in the checkpoints say).
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit DecoderLayerImpl(const common::model_io::ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        const torch::Tensor& allowed, LayerCache* cache);
+
+  Attention self_attn{nullptr};
+  GatedMlp mlp{nullptr};
+  RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  RmsNorm pre_feedforward_layernorm{nullptr}, post_feedforward_layernorm{nullptr};  // Gemma 2 only
+
+ private:
+  bool gemma_;
+};
+TORCH_MODULE(DecoderLayer);
+
+}  // namespace ecgbench::worker::nn
