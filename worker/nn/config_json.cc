@@ -1,6 +1,8 @@
 // Serialises a Llama-family ModelConfig to config.json (see config_json.h).
 #include "worker/nn/config_json.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
@@ -57,7 +59,14 @@ absl::StatusOr<std::string> SerializeLlamaFamilyConfig(const ModelConfig& c) {
     j["sliding_window"] = o->sliding_window;
     j["max_window_layers"] = o->max_window_layers;
   } else if (const auto* o = c.gemma2()) {
-    j["query_pre_attn_scalar"] = o->query_pre_attn_scalar;
+    // An integer in transformers' Gemma2Config (256 in Google's configs): written as one when whole,
+    // or strict config loaders (transformers >= 5) reject the file.
+    const double scalar = o->query_pre_attn_scalar;
+    if (scalar == std::floor(scalar) && std::fabs(scalar) < 9007199254740992.0) {
+      j["query_pre_attn_scalar"] = static_cast<int64_t>(scalar);
+    } else {
+      j["query_pre_attn_scalar"] = scalar;
+    }
     j["attn_logit_softcapping"] = o->attn_logit_softcapping ? nlohmann::json(*o->attn_logit_softcapping) : nullptr;
     j["final_logit_softcapping"] = o->final_logit_softcapping ? nlohmann::json(*o->final_logit_softcapping) : nullptr;
     j["sliding_window"] = o->sliding_window;

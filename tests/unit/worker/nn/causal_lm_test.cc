@@ -139,6 +139,15 @@ void ExpectParity(const std::string& name, const char* json, DType dtype) {
   const double decode = ParseDiff(r.output, "decode_max_abs_diff");
   EXPECT_LE(prefill, 1e-4) << r.output;
   EXPECT_LE(decode, 1e-4) << r.output;
+  // ECGBENCH_NN_KEEP_CASES=DIR keeps the model and the case (inputs + C++ logits) in DIR/<name>,
+  // for comparing with Hugging Face transformers on a machine that has it
+  // (bench/llm/hf_parity.py; results in docs/benchmarks.md).
+  if (const char* keep = std::getenv("ECGBENCH_NN_KEEP_CASES"); keep != nullptr && *keep != '\0') {
+    const fs::path to = fs::path(keep) / name;
+    fs::remove_all(to);
+    fs::create_directories(to.parent_path());
+    fs::copy(dir, to, fs::copy_options::recursive);
+  }
   fs::remove_all(dir);
 }
 
@@ -270,6 +279,10 @@ TEST(CausalLmIo, ConfigRoundTrip) {
     EXPECT_EQ(back.sliding_layers, config.sliding_layers);
     EXPECT_EQ(back.activation, config.activation);
   }
+  // transformers >= 5 types Gemma 2's query_pre_attn_scalar as an int and rejects 24.0 (found by
+  // loading our file with transformers 5.17 on the GPU machine): whole values are written as ints.
+  const std::string gemma = *SerializeLlamaFamilyConfig(Parse(kGemma2));
+  EXPECT_NE(gemma.find("\"query_pre_attn_scalar\": 24,"), std::string::npos) << gemma;
   ModelConfig gpt2 = Parse(kLlama);
   gpt2.architecture = common::model_io::Architecture::kGpt2;
   gpt2.model_type = "gpt2";
