@@ -14,6 +14,7 @@
 #include "common/util/files.h"
 #include "common/util/status_macros.h"
 #include "worker/nn/config_json.h"
+#include "worker/nn/parameter_io.h"
 
 namespace ecgbench::worker::nn {
 namespace {
@@ -24,7 +25,6 @@ using common::model_io::DType;
 using common::model_io::ModelConfig;
 using common::model_io::TensorView;
 
-std::string ShapeText(absl::Span<const int64_t> shape) { return absl::StrCat("[", absl::StrJoin(shape, ", "), "]"); }
 
 bool IgnoredCheckpointTensor(const std::string& name, bool tied) {
   return (tied && name == "lm_head.weight") || absl::EndsWith(name, "rotary_emb.inv_freq");
@@ -60,19 +60,7 @@ absl::Status LoadWeights(CausalLM& model, const Checkpoint& checkpoint) {
       return absl::InvalidArgumentError(absl::StrCat("checkpoint lacks parameter '", name, "' (shape ",
                                                      ShapeText(param.sizes().vec()), "): ", view.status().message()));
     }
-    if (!std::equal(view->shape.begin(), view->shape.end(), param.sizes().begin(), param.sizes().end())) {
-      return absl::InvalidArgumentError(absl::StrCat("checkpoint tensor '", name, "' has shape ", ShapeText(view->shape),
-                                                     ", the model expects ", ShapeText(param.sizes().vec())));
-    }
-    if (param.scalar_type() == torch::kFloat && param.is_contiguous() && param.device().is_cpu()) {
-      ECGBENCH_RETURN_IF_ERROR(common::model_io::ReadFloat32(
-          *view, absl::Span<float>(param.data_ptr<float>(), static_cast<size_t>(param.numel()))));
-    } else {
-      torch::Tensor staging = torch::empty(param.sizes(), torch::kFloat);
-      ECGBENCH_RETURN_IF_ERROR(common::model_io::ReadFloat32(
-          *view, absl::Span<float>(staging.data_ptr<float>(), static_cast<size_t>(staging.numel()))));
-      param.copy_(staging);
-    }
+    ECGBENCH_RETURN_IF_ERROR(CopyTensorIntoParameter(*view, name, param));
   }
   const bool tied = model->config().tie_word_embeddings;
   std::vector<std::string> unexpected;

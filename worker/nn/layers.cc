@@ -18,6 +18,13 @@ torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
+// proj(x), adjusted by the projection's hook when one is installed (LoRA).
+torch::Tensor Project(torch::nn::Linear& proj, const std::shared_ptr<ProjectionHook>& hook, const torch::Tensor& x,
+                      bool training) {
+  torch::Tensor y = proj(x);
+  return hook ? hook->Adjust(x, y, training) : y;
+}
+
 // Appends [B, kv_heads, L, D] to the layer cache and returns the valid prefix (cached + new).
 torch::Tensor AppendToCache(torch::Tensor& buffer, int64_t length, const torch::Tensor& fresh) {
   const int64_t need = length + fresh.size(2);
@@ -37,6 +44,12 @@ torch::Tensor AppendToCache(torch::Tensor& buffer, int64_t length, const torch::
 }
 
 }  // namespace
+
+void LayerCache::Append(torch::Tensor* k, torch::Tensor* v) {
+  *k = AppendToCache(key, length, *k);
+  *v = AppendToCache(value, length, *v);
+  length = k->size(2);
+}
 
 RmsNormImpl::RmsNormImpl(int64_t dim, double eps, bool offset_one) : eps_(eps), offset_one_(offset_one) {
   weight = register_parameter("weight", offset_one ? torch::zeros({dim}) : torch::ones({dim}));
@@ -99,17 +112,13 @@ AttentionImpl::AttentionImpl(const ModelConfig& config)
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                      const torch::Tensor& allowed, LayerCache* cache) {
   const int64_t batch = x.size(0), len = x.size(1), groups = heads_ / kv_heads_;
-  torch::Tensor q = q_proj(x).view({batch, len, heads_, head_dim_}).transpose(1, 2);
-  torch::Tensor k = k_proj(x).view({batch, len, kv_heads_, head_dim_}).transpose(1, 2);
-  torch::Tensor v = v_proj(x).view({batch, len, kv_heads_, head_dim_}).transpose(1, 2);
+  const bool training = is_training();
+  torch::Tensor q = Project(q_proj, q_hook, x, training).view({batch, len, heads_, head_dim_}).transpose(1, 2);
+  torch::Tensor k = Project(k_proj, k_hook, x, training).view({batch, len, kv_heads_, head_dim_}).transpose(1, 2);
+  torch::Tensor v = Project(v_proj, v_hook, x, training).view({batch, len, kv_heads_, head_dim_}).transpose(1, 2);
   q = ApplyRope(q, cos, sin);
   k = ApplyRope(k, cos, sin);
-  if (cache != nullptr) {
-    const int64_t length = cache->length;
-    k = AppendToCache(cache->key, length, k);
-    v = AppendToCache(cache->value, length, v);
-    cache->length = length + len;
-  }
+  if (cache != nullptr) cache->Append(&k, &v);
   // Query head h uses kv head h / groups (transformers' repeat_kv): view the queries as
   // [B, kv_heads, groups, L, D] and broadcast K and V over the group dimension.
   const torch::Tensor qg = q.reshape({batch, kv_heads_, groups, len, head_dim_});
@@ -118,7 +127,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   scores = scores.masked_fill(allowed.unsqueeze(1).logical_not(), std::numeric_limits<float>::lowest());
   const torch::Tensor probs = torch::softmax(scores, -1).to(v.scalar_type());
   const torch::Tensor out = torch::matmul(probs, v.unsqueeze(2));  // [B, kv_heads, groups, L, D]
-  return o_proj(out.reshape({batch, heads_, len, head_dim_}).transpose(1, 2).reshape({batch, len, heads_ * head_dim_}));
+  const torch::Tensor heads_out =
+      out.reshape({batch, heads_, len, head_dim_}).transpose(1, 2).reshape({batch, len, heads_ * head_dim_});
+  return Project(o_proj, o_hook, heads_out, training);
 }
 
 GatedMlpImpl::GatedMlpImpl(const ModelConfig& config) : activation_(config.activation) {
@@ -130,14 +141,15 @@ GatedMlpImpl::GatedMlpImpl(const ModelConfig& config) : activation_(config.activ
 }
 
 torch::Tensor GatedMlpImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor gate = gate_proj(x);
+  const bool training = is_training();
+  const torch::Tensor gate = Project(gate_proj, gate_hook, x, training);
   torch::Tensor activated;
   switch (activation_) {
     case Activation::kSilu: activated = torch::silu(gate); break;
     case Activation::kGeluTanh: activated = at::gelu(gate, "tanh"); break;
     default: activated = at::gelu(gate); break;
   }
-  return down_proj(activated * up_proj(x));
+  return Project(down_proj, down_hook, activated * Project(up_proj, up_hook, x, training), training);
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& config) : gemma_(config.gemma2() != nullptr) {

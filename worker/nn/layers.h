@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 
 #include "common/model_io/model_config.h"
 
@@ -48,6 +49,20 @@ struct LayerCache {
   torch::Tensor key;
   torch::Tensor value;
   int64_t length = 0;
+
+  // Appends this step's keys and values [B, H, L, D] and sets *k, *v to all of them (cached +
+  // new, views into the buffers); capacity doubles, so a decode step copies only the new tokens.
+  // Throws c10::Error when batch or head count change between steps.
+  void Append(torch::Tensor* k, torch::Tensor* v);
+};
+
+// Adjusts a projection's output: the layer computes Adjust(x, proj(x), is_training()) instead of
+// proj(x) when a hook is installed (LoRA, lora.h, installs one per adapted projection and owns its
+// parameters; the layer only holds a shared reference). Null hook: the plain projection.
+class ProjectionHook {
+ public:
+  virtual ~ProjectionHook() = default;
+  virtual torch::Tensor Adjust(const torch::Tensor& x, const torch::Tensor& y, bool training) = 0;
 };
 
 // Grouped-query self-attention. q/k/v biases per config.qkv_bias (Qwen2), o bias per
@@ -62,6 +77,7 @@ class AttentionImpl : public torch::nn::Module {
                         const torch::Tensor& allowed, LayerCache* cache);
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  std::shared_ptr<ProjectionHook> q_hook, k_hook, v_hook, o_hook;  // see ProjectionHook
 
  private:
   int64_t heads_, kv_heads_, head_dim_;
@@ -77,6 +93,7 @@ class GatedMlpImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  std::shared_ptr<ProjectionHook> gate_hook, up_hook, down_hook;  // see ProjectionHook
 
  private:
   common::model_io::Activation activation_;

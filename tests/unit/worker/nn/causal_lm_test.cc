@@ -14,17 +14,25 @@
 
 #include "common/model_io/checkpoint.h"
 #include "common/model_io/safetensors_writer.h"
-#include "tests/unit/testing/run_command.h"
 #include "worker/nn/causal_lm.h"
 #include "worker/nn/causal_lm_io.h"
 #include "worker/nn/config_json.h"
+#include "tests/unit/worker/nn/parity_util.h"
 
 namespace ecgbench::worker::nn {
 namespace {
 
 using common::model_io::DType;
 using common::model_io::ModelConfig;
+using testing::Batch;
+using testing::ExpectReferenceAgrees;
+using testing::GenerationRun;
+using testing::GreedyRun;
+using testing::MakeBatch;
+using testing::MaxDiff;
 namespace fs = std::filesystem;
+
+ModelConfig Parse(const char* json) { return testing::ParseConfig(json); }
 
 constexpr char kLlama[] = R"({"model_type": "llama", "vocab_size": 97, "hidden_size": 64, "intermediate_size": 96,
   "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
@@ -43,12 +51,6 @@ constexpr char kGemma2[] = R"({"model_type": "gemma2", "vocab_size": 83, "hidden
   "query_pre_attn_scalar": 24, "attn_logit_softcapping": 2.0, "final_logit_softcapping": 3.0,
   "sliding_window": 4})";
 
-ModelConfig Parse(const char* json) {
-  absl::StatusOr<ModelConfig> config = common::model_io::ParseModelConfig(json, "config.json");
-  EXPECT_TRUE(config.ok()) << config.status();
-  return *config;
-}
-
 CausalLM RandomModel(const char* json, uint64_t seed = 7) {
   absl::StatusOr<CausalLM> model = CreateCausalLM(Parse(json));
   EXPECT_TRUE(model.ok()) << model.status();
@@ -56,57 +58,7 @@ CausalLM RandomModel(const char* json, uint64_t seed = 7) {
   return *model;
 }
 
-fs::path TempDir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("ecgbench_nn_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
-
-// Left-padded batch: prompt lengths 7, 4 and 1 (pad id 0).
-struct Batch {
-  torch::Tensor ids, mask;
-};
-Batch MakeBatch(int64_t vocab) {
-  torch::manual_seed(3);
-  const torch::Tensor ids = torch::randint(1, vocab, {3, 7}, torch::kLong);
-  torch::Tensor mask = torch::ones({3, 7}, torch::kLong);
-  mask.index_put_({1, torch::indexing::Slice(0, 3)}, 0);
-  mask.index_put_({2, torch::indexing::Slice(0, 6)}, 0);
-  return {ids * mask, mask};
-}
-
-struct GenerationRun {
-  torch::Tensor prefill, tokens, decode;  // [B, L, V], [B, S], [B, S, V]
-};
-// Prefill, then `steps` greedy cached decode steps.
-GenerationRun Generate(CausalLM& model, const Batch& batch, int64_t steps) {
-  torch::NoGradGuard no_grad;
-  KvCache cache = model->NewCache();
-  torch::Tensor mask = batch.mask;
-  GenerationRun run;
-  run.prefill = model->forward({batch.ids, {}, mask, {}}, &cache);
-  torch::Tensor last = run.prefill.select(1, -1);
-  std::vector<torch::Tensor> tokens, logits;
-  for (int64_t s = 0; s < steps; ++s) {
-    const torch::Tensor next = last.argmax(-1);
-    tokens.push_back(next);
-    mask = torch::cat({mask, torch::ones({mask.size(0), 1}, torch::kLong)}, 1);
-    last = model->forward({next.unsqueeze(1), {}, mask, {}}, &cache).select(1, 0);
-    logits.push_back(last);
-  }
-  run.tokens = torch::stack(tokens, 1).contiguous();
-  run.decode = torch::stack(logits, 1).contiguous();
-  return run;
-}
-
-double ParseDiff(const std::string& output, const std::string& key) {
-  const size_t at = output.find(key + "=");
-  if (at == std::string::npos) return 1e30;
-  return std::strtod(output.c_str() + at + key.size() + 1, nullptr);
-}
+fs::path TempDir(const std::string& name) { return testing::FreshDir("ecgbench_nn_", name); }
 
 // Saves a random model (as `dtype`), reloads it, generates, and compares with the Python reference.
 void ExpectParity(const std::string& name, const char* json, DType dtype) {
@@ -116,38 +68,8 @@ void ExpectParity(const std::string& name, const char* json, DType dtype) {
   absl::StatusOr<CausalLM> model = LoadCausalLM(dir.string());
   ASSERT_TRUE(model.ok()) << model.status();
   const Batch batch = MakeBatch((*model)->config().vocab_size);
-  const GenerationRun run = Generate(*model, batch, 8);
 
-  common::model_io::SafetensorsWriter writer;
-  const torch::Tensor ids = batch.ids.contiguous(), mask = batch.mask.contiguous();
-  for (const auto& [key, t] : std::vector<std::pair<std::string, torch::Tensor>>{
-           {"input_ids", ids}, {"attention_mask", mask}, {"decode_tokens", run.tokens}}) {
-    ASSERT_TRUE(writer.Add(key, DType::kI64, t.sizes().vec(), t.data_ptr(), t.numel() * sizeof(int64_t)).ok());
-  }
-  for (const auto& [key, t] : std::vector<std::pair<std::string, torch::Tensor>>{
-           {"prefill_logits", run.prefill.contiguous()}, {"decode_logits", run.decode}}) {
-    ASSERT_TRUE(writer.AddFloat32(key, t.sizes().vec(), {t.data_ptr<float>(), static_cast<size_t>(t.numel())}).ok());
-  }
-  const fs::path case_file = dir / "case.safetensors";
-  ASSERT_TRUE(writer.Write(case_file.string()).ok());
-
-  const test_support::CommandResult r = test_support::RunCommand(
-      std::string("/usr/bin/python3 ") + ECGBENCH_NN_REFERENCE + " " + dir.string() + " " + case_file.string());
-  ASSERT_TRUE(r.ok()) << "reference_decoder.py failed (needs python3-torch: scripts/install-deps.sh):\n" << r.output;
-  std::cout << name << ": " << r.output;
-  const double prefill = ParseDiff(r.output, "prefill_max_abs_diff");
-  const double decode = ParseDiff(r.output, "decode_max_abs_diff");
-  EXPECT_LE(prefill, 1e-4) << r.output;
-  EXPECT_LE(decode, 1e-4) << r.output;
-  // ECGBENCH_NN_KEEP_CASES=DIR keeps the model and the case (inputs + C++ logits) in DIR/<name>,
-  // for comparing with Hugging Face transformers on a machine that has it
-  // (bench/llm/hf_parity.py; results in docs/benchmarks.md).
-  if (const char* keep = std::getenv("ECGBENCH_NN_KEEP_CASES"); keep != nullptr && *keep != '\0') {
-    const fs::path to = fs::path(keep) / name;
-    fs::remove_all(to);
-    fs::create_directories(to.parent_path());
-    fs::copy(dir, to, fs::copy_options::recursive);
-  }
+  ExpectReferenceAgrees(name, ECGBENCH_NN_REFERENCE, dir, batch, GreedyRun(*model, batch, 8));
   fs::remove_all(dir);
 }
 
@@ -201,7 +123,7 @@ TEST(CausalLm, CachedDecodeMatchesFullForward) {
   for (const char* json : {kLlama, kGemma2}) {
     CausalLM model = RandomModel(json);
     const Batch batch = MakeBatch(model->config().vocab_size);
-    const GenerationRun run = Generate(model, batch, 8);
+    const GenerationRun run = GreedyRun(model, batch, 8);
     torch::NoGradGuard no_grad;
     const torch::Tensor ids = torch::cat({batch.ids, run.tokens}, 1);
     const torch::Tensor mask = torch::cat({batch.mask, torch::ones({3, 8}, torch::kLong)}, 1);
