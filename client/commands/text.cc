@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/commands/input_lines.h"
 #include "client/commands/commands.h"
 #include "client/commands/data_common.h"
 #include "client/commands/exit_codes.h"
@@ -35,26 +36,6 @@ struct TextOptions {
   bool skip_special = false;
 };
 
-// Calls fn(line, line_number) for each line of `input` ("-": stdin); a trailing CR is dropped.
-template <typename Fn>
-absl::Status ForEachLine(CommandContext& ctx, const std::string& input, Fn&& fn) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (input != "-") {
-    file.open(input);
-    if (!file) return absl::NotFoundError(absl::StrCat(input, ": cannot open the input file"));
-    in = &file;
-  }
-  std::string line;
-  for (int64_t n = 1; std::getline(*in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    absl::Status st = fn(line, n);
-    if (!st.ok()) return st;
-  }
-  return absl::OkStatus();
-}
-
-std::string LineName(const std::string& input, int64_t n) { return absl::StrCat(input == "-" ? "stdin" : input, ":", n); }
 
 int Finish(CommandContext& ctx, const absl::Status& st) {
   ctx.out() << std::flush;
@@ -67,9 +48,9 @@ int RunEncode(CommandContext& ctx, const TextOptions& o) {
   auto tokenizer = common::text::LoadTokenizer(o.tokenizer);
   if (!tokenizer.ok()) return data::Fail(ctx, tokenizer.status(), kExitInvalidArgument);
   std::string out;
-  const absl::Status st = ForEachLine(ctx, o.input, [&](const std::string& line, int64_t n) -> absl::Status {
+  const absl::Status st = ForEachInputLine(o.input, [&](const std::string& line, int64_t n) -> absl::Status {
     auto ids = (*tokenizer)->Encode(line);
-    if (!ids.ok()) return absl::InvalidArgumentError(absl::StrCat(LineName(o.input, n), ": ", ids.status().message()));
+    if (!ids.ok()) return absl::InvalidArgumentError(absl::StrCat(InputLineName(o.input, n), ": ", ids.status().message()));
     out.assign("[");
     for (size_t i = 0; i < ids->size(); ++i) absl::StrAppend(&out, i ? "," : "", (*ids)[i]);
     out += "]\n";
@@ -83,18 +64,18 @@ int RunDecode(CommandContext& ctx, const TextOptions& o) {
   auto tokenizer = common::text::LoadTokenizer(o.tokenizer);
   if (!tokenizer.ok()) return data::Fail(ctx, tokenizer.status(), kExitInvalidArgument);
   std::vector<int32_t> ids;
-  const absl::Status st = ForEachLine(ctx, o.input, [&](const std::string& line, int64_t n) -> absl::Status {
+  const absl::Status st = ForEachInputLine(o.input, [&](const std::string& line, int64_t n) -> absl::Status {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_array()) return absl::InvalidArgumentError(absl::StrCat(LineName(o.input, n), ": expected a JSON array of token ids"));
+    if (!j.is_array()) return absl::InvalidArgumentError(absl::StrCat(InputLineName(o.input, n), ": expected a JSON array of token ids"));
     ids.clear();
     for (const auto& v : j) {
       if (!v.is_number_integer() || v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX) {
-        return absl::InvalidArgumentError(absl::StrCat(LineName(o.input, n), ": ", v.dump(), " is not an integer token id"));
+        return absl::InvalidArgumentError(absl::StrCat(InputLineName(o.input, n), ": ", v.dump(), " is not an integer token id"));
       }
       ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
     }
     auto text = (*tokenizer)->Decode(ids, o.skip_special);
-    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat(LineName(o.input, n), ": ", text.status().message()));
+    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat(InputLineName(o.input, n), ": ", text.status().message()));
     ctx.out() << *text << "\n";
     return absl::OkStatus();
   });

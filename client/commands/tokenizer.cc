@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/commands/input_lines.h"
 #include "client/commands/commands.h"
 #include "client/commands/data_common.h"
 #include "client/commands/exit_codes.h"
@@ -76,24 +77,6 @@ absl::StatusOr<repr::EncodeMode> ParseMode(const std::string& mode) {
   if (mode == "longest") return repr::EncodeMode::kLongestMatch;
   if (mode == "rank") return repr::EncodeMode::kMergeRank;
   return absl::InvalidArgumentError(absl::StrCat("--mode: unknown mode '", mode, "' (expected longest or rank)"));
-}
-
-// Calls fn(line, line_number) for each line of --input ("-": stdin). NotFound naming the file.
-absl::Status ForEachInputLine(const std::string& input, const std::function<absl::Status(const std::string&, int64_t)>& fn) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (input != "-") {
-    file.open(input);
-    if (!file) return absl::NotFoundError(absl::StrCat(input, ": cannot open the input file"));
-    in = &file;
-  }
-  std::string line;
-  for (int64_t n = 1; std::getline(*in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    absl::Status st = fn(line, n);
-    if (!st.ok()) return st;
-  }
-  return absl::OkStatus();
 }
 
 std::string IdsJson(const std::vector<int32_t>& ids) {
@@ -207,7 +190,7 @@ int RunEncode(CommandContext& ctx, const TokenizerOptions& o) {
     encode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     symbols_total += static_cast<int64_t>(line.size());
     tokens_total += static_cast<int64_t>(ids.size());
-    if (!enc.ok()) return absl::InvalidArgumentError(absl::StrCat(o.input == "-" ? "stdin" : o.input, ":", n, ": ", enc.message()));
+    if (!enc.ok()) return absl::InvalidArgumentError(absl::StrCat(InputLineName(o.input, n), ": ", enc.message()));
     ctx.out() << IdsJson(ids) << "\n";
     return absl::OkStatus();
   });
@@ -251,11 +234,10 @@ int RunDecode(CommandContext& ctx, const TokenizerOptions& o) {
   auto file = repr::LoadTokenizer(o.tokenizer);
   if (!file.ok()) return data::Fail(ctx, file.status(), kExitInvalidArgument);
   const repr::EcgByteTokenizer& t = file->tokenizer;
-  const std::string name = o.input == "-" ? "stdin" : o.input;
   std::vector<int32_t> ids;
   std::string symbols;
   absl::Status st = ForEachInputLine(o.input, [&](const std::string& line, int64_t n) {
-    const std::string where = absl::StrCat(name, ":", n);
+    const std::string where = InputLineName(o.input, n);
     auto j = common::ParseJson(line, where);
     if (!j.ok()) return j.status();
     if (!j->is_array()) return absl::InvalidArgumentError(absl::StrCat(where, ": expected a JSON array of ids"));

@@ -119,7 +119,7 @@ TEST(WorkerMetricsTest, RemovesProgressSeriesAndFollowsANewWorkerId) {
 }
 
 TEST(WorkerMetricsTest, ExpositionPassesPromtool) {
-  if (access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " not installed";
+  ASSERT_EQ(access(kPromtool, X_OK), 0) << kPromtool << " not installed (prometheus: scripts/install-deps.sh)";
   WorkerMetrics metrics("0.1.0", "1.13.0");
   metrics.SetResources(2, int64_t{1} << 30);
   metrics.SetRegistered(true, "w-1");

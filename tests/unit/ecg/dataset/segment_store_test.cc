@@ -305,7 +305,8 @@ TEST(SegmentStoreTest, ExportNpyJsonl) {
   }
   EXPECT_EQ(n, 2000);
   // Cross-check with numpy when Debian's python3-numpy is there.
-  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3-numpy";
+  ASSERT_EQ(std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1"), 0)
+      << "needs /usr/bin/python3 with numpy (python3-numpy: scripts/install-deps.sh)";
   const std::string out = tmp / "py.txt";
   const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; a = np.load('" + tmp / "export/ecgs.npy" +
                           "', mmap_mode='r'); print(a.shape, a.dtype, int(a[1234, 7, 9].view(np.uint32)))\" > " + out;

@@ -151,7 +151,7 @@ TEST(NpyTest, Errors) {
 }
 
 TEST(NpyTest, CrossCheckWithNumpy) {
-  if (!HaveNumpy()) GTEST_SKIP() << "no numpy at " << kPython;
+  ASSERT_TRUE(HaveNumpy()) << "needs numpy at " << kPython << " (python3-numpy: scripts/install-deps.sh)";
   TempDir dir;
   const std::string d = dir.path();
   // numpy writes, we read.
@@ -190,7 +190,8 @@ TEST(NpyTest, CrossCheckWithNumpy) {
 // whose ecg.npy is '<u2', shape (108000,).
 TEST(NpyTest, ReadsScipyEcgRecord208) {
   const std::string npz = "/usr/lib/python3/dist-packages/scipy/misc/ecg.dat";
-  if (!HaveNumpy() || !std::filesystem::exists(npz)) GTEST_SKIP() << "no " << npz;
+  ASSERT_TRUE(HaveNumpy()) << "needs numpy at " << kPython << " (python3-numpy: scripts/install-deps.sh)";
+  ASSERT_TRUE(std::filesystem::exists(npz)) << "needs " << npz << " (python3-scipy: scripts/install-deps.sh)";
   TempDir dir;
   ASSERT_EQ(RunPython(dir / "x.py", "import zipfile, numpy as np\n"
                                     "zipfile.ZipFile('" + npz + "').extract('ecg.npy', '" + dir.path() + "')\n"
