@@ -13,20 +13,12 @@ here="$src/tests/unit/model_io"
 lib="$src/common/model_io"
 mkdir -p "$out"
 
-read -r -a absl_flags <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor)"
+read -r -a link <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor)"
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
-sources=("$here/fuzz_safetensors_header.cc" "$lib/safetensors_header.cc" "$lib/safetensors_writer.cc"
-         "$lib/dtype.cc" "$src/common/util/json.cc")
-
-bin="$out/fuzz_safetensors_header" stale=0
-[[ -x "$bin" ]] || stale=1
-for f in "${sources[@]}" "$lib"/*.h "$src/common/util/json.h"; do
-  [[ "$f" -nt "$bin" ]] && stale=1
-done
-if (( stale )); then
-  echo "compiling fuzz_safetensors_header"
-  "$cxx" "${flags[@]}" "${sources[@]}" "${absl_flags[@]}" -o "$bin"
-fi
+source "$src/tests/unit/testing/fuzz_lib.sh"
+fuzz_build fuzz_safetensors_header "$(echo "$lib"/*.h) $src/common/util/json.h" \
+  "$here/fuzz_safetensors_header.cc" "$lib/safetensors_header.cc" "$lib/safetensors_writer.cc" "$lib/dtype.cc" \
+  "$src/common/util/json.cc"
 
 # Seed corpus: small valid files (8-byte little-endian length, JSON header, data).
 seeds="$out/corpus"
@@ -42,11 +34,4 @@ seed mixed '{"__metadata__":{"format":"pt"},"a":{"dtype":"BF16","shape":[1,2],"d
 seed scalar '{"s":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}      ' '\x2a\x00\x00\x00\x00\x00\x00\x00'
 seed empty '{}' ''
 
-echo "running fuzz_safetensors_header for ${secs}s"
-if ! "$bin" -max_total_time="$secs" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
-     -artifact_prefix="$out/fuzz_safetensors_header-" -print_final_stats=1 "$seeds" 2>"$out/fuzz_safetensors_header.log"; then
-  echo "fuzz_safetensors_header FAILED; log: $out/fuzz_safetensors_header.log"
-  tail -n 40 "$out/fuzz_safetensors_header.log"
-  exit 1
-fi
-grep -E "stat::number_of_executed_units|Done" "$out/fuzz_safetensors_header.log" | tail -n 2
+fuzz_run fuzz_safetensors_header "$seeds"

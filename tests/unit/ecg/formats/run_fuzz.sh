@@ -13,25 +13,12 @@ here="$src/tests/unit/ecg/formats"
 formats="$src/common/ecg/formats"
 mkdir -p "$out"
 
-read -r -a absl_flags <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor)"
+read -r -a link <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor)"
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
-
-# build NAME SOURCES...: recompiles only when a source or header is newer than the binary.
-build() {
-  local name=$1; shift
-  local bin="$out/$name" stale=0 f
-  [[ -x "$bin" ]] || stale=1
-  for f in "$@" "$formats"/*.h "$src/common/util/status_macros.h"; do
-    [[ "$f" -nt "$bin" ]] && stale=1
-  done
-  if (( stale )); then
-    echo "compiling $name"
-    "$cxx" "${flags[@]}" "$@" "${absl_flags[@]}" -o "$bin"
-  fi
-}
-
-build fuzz_wfdb_header "$here/fuzz_wfdb_header.cc" "$formats/wfdb_header.cc" "$formats/utf8.cc"
-build fuzz_csv "$here/fuzz_csv.cc" "$formats/csv_reader.cc" "$formats/utf8.cc"
+source "$src/tests/unit/testing/fuzz_lib.sh"
+watched="$(echo "$formats"/*.h) $src/common/util/status_macros.h"
+fuzz_build fuzz_wfdb_header "$watched" "$here/fuzz_wfdb_header.cc" "$formats/wfdb_header.cc" "$formats/utf8.cc"
+fuzz_build fuzz_csv "$watched" "$here/fuzz_csv.cc" "$formats/csv_reader.cc" "$formats/utf8.cc"
 
 # Seed corpora (the fuzzer adds what it finds next to them).
 seeds_hea="$out/corpus_hea" seeds_csv="$out/corpus_csv"
@@ -44,17 +31,6 @@ printf '\0001,2,3\n"a""b",,\n\n' >"$seeds_csv/plain.csv"
 printf '\003a;b\n"x;y";z\n' >"$seeds_csv/semicolon.csv"
 
 status=0
-for target in fuzz_wfdb_header fuzz_csv; do
-  corpus="$seeds_hea"
-  [[ $target == fuzz_csv ]] && corpus="$seeds_csv"
-  echo "running $target for ${secs}s"
-  if ! "$out/$target" -max_total_time="$secs" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
-       -artifact_prefix="$out/$target-" -print_final_stats=1 "$corpus" 2>"$out/$target.log"; then
-    echo "$target FAILED; log: $out/$target.log"
-    tail -n 40 "$out/$target.log"
-    status=1
-  else
-    grep -E "stat::number_of_executed_units|Done" "$out/$target.log" | tail -n 2
-  fi
-done
+fuzz_run fuzz_wfdb_header "$seeds_hea" || status=1
+fuzz_run fuzz_csv "$seeds_csv" || status=1
 exit $status

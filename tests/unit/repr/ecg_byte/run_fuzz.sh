@@ -13,20 +13,13 @@ here="$src/tests/unit/repr/ecg_byte"
 lib="$src/common/repr/ecg_byte"
 mkdir -p "$out"
 
-read -r -a absl_flags <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor absl_str_format absl_raw_hash_set absl_hash)"
+read -r -a link <<<"$(pkg-config --cflags --libs absl_strings absl_status absl_statusor absl_str_format absl_raw_hash_set absl_hash)"
+link+=(-lpthread)
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
-
-sources=("$here/fuzz_tokenizer_file.cc" "$lib/symbols.cc" "$lib/bpe_trainer.cc" "$lib/ecg_byte_tokenizer.cc"
-         "$lib/tokenizer_file.cc" "$src/common/util/json.cc" "$src/common/util/files.cc")
-bin="$out/fuzz_tokenizer_file" stale=0
-[[ -x "$bin" ]] || stale=1
-for f in "${sources[@]}" "$lib"/*.h; do
-  [[ "$f" -nt "$bin" ]] && stale=1
-done
-if (( stale )); then
-  echo "compiling fuzz_tokenizer_file"
-  "$cxx" "${flags[@]}" "${sources[@]}" "${absl_flags[@]}" -lpthread -o "$bin"
-fi
+source "$src/tests/unit/testing/fuzz_lib.sh"
+fuzz_build fuzz_tokenizer_file "$(echo "$lib"/*.h)" \
+  "$here/fuzz_tokenizer_file.cc" "$lib/symbols.cc" "$lib/bpe_trainer.cc" "$lib/ecg_byte_tokenizer.cc" \
+  "$lib/tokenizer_file.cc" "$src/common/util/json.cc" "$src/common/util/files.cc"
 
 # Seed corpus (the fuzzer adds what it finds next to it).
 seeds="$out/corpus"
@@ -37,11 +30,4 @@ printf '{%s, "merges": [[97, 97], [256, 256], [257, 257], [98, 258], [99, 259]]}
 printf '{%s, "merges": [[97, 98], [256, 99], [98, 99], [97, 258]]}\n' "$head" >"$seeds/duplicate.json"
 printf '{%s, "merges": []}\n' "$head" >"$seeds/empty.json"
 
-echo "running fuzz_tokenizer_file for ${secs}s"
-if ! "$bin" -max_total_time="$secs" -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
-     -artifact_prefix="$out/fuzz_tokenizer_file-" -print_final_stats=1 "$seeds" 2>"$out/fuzz_tokenizer_file.log"; then
-  echo "fuzz_tokenizer_file FAILED; log: $out/fuzz_tokenizer_file.log"
-  tail -n 40 "$out/fuzz_tokenizer_file.log"
-  exit 1
-fi
-grep -E "stat::number_of_executed_units|Done" "$out/fuzz_tokenizer_file.log" | tail -n 2
+fuzz_run fuzz_tokenizer_file "$seeds"

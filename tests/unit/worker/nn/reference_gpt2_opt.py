@@ -25,30 +25,12 @@ feeding decode_tokens, and prints
 comparing logits at real (unpadded) positions. Exit 1 on any error."""
 import json
 import math
-import struct
 import sys
 
 import torch
 
-DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = bytearray(data[base + begin:base + end])
-        dtype = DTYPES[info["dtype"]]
-        t = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
-        out[name] = t.reshape(info["shape"])
-    return out
+# The hand-written safetensors reader is shared with the Llama-family reference next to this file.
+from reference_decoder import read_safetensors  # noqa: E402
 
 
 def additive_mask(attention_mask, past, length):
