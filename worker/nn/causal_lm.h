@@ -85,6 +85,7 @@ class CausalLMImpl : public torch::nn::Module {
   torch::Tensor EmbedTokens(const torch::Tensor& ids) { return model->embed_tokens(ids); }
   KvCache NewCache() const { return KvCache(config_.num_hidden_layers); }
   const common::model_io::ModelConfig& config() const { return config_; }
+  void set_vocab_size(int64_t vocab_size) { config_.vocab_size = vocab_size; }  // after a resize
 
   DecoderModel model{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when tied

@@ -55,7 +55,7 @@ struct Prompt {
 };
 
 absl::StatusOr<Prompt> CheckPrompt(const GenerationRequest& r, const common::model_io::ModelConfig& config,
-                                   const torch::Tensor& embedding_weight) {
+                                   int64_t embedding_dim, const torch::Tensor& embedding_weight) {
   if (r.input_ids.defined() == r.inputs_embeds.defined()) {
     return Invalid("give exactly one of input_ids and inputs_embeds");
   }
@@ -78,8 +78,8 @@ absl::StatusOr<Prompt> CheckPrompt(const GenerationRequest& r, const common::mod
     }
   } else {
     const torch::Tensor& embeds = r.inputs_embeds;
-    if (embeds.dim() != 3 || embeds.size(0) < 1 || embeds.size(1) < 1 || embeds.size(2) != config.hidden_size) {
-      return Invalid(absl::StrCat("inputs_embeds must be [batch >= 1, length >= 1, ", config.hidden_size, "], got ",
+    if (embeds.dim() != 3 || embeds.size(0) < 1 || embeds.size(1) < 1 || embeds.size(2) != embedding_dim) {
+      return Invalid(absl::StrCat("inputs_embeds must be [batch >= 1, length >= 1, ", embedding_dim, "], got ",
                                   Shape(embeds)));
     }
     if (!embeds.is_floating_point()) {
@@ -124,21 +124,21 @@ at::Generator MakeGenerator(const torch::Device& device, uint64_t seed) {
 // Puts the model in eval mode (no dropout) for the scope; restores training mode after.
 class EvalScope {
  public:
-  explicit EvalScope(CausalLM& model) : model_(model), was_training_(model->is_training()) { model_->eval(); }
+  explicit EvalScope(torch::nn::Module& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
   ~EvalScope() {
-    if (was_training_) model_->train();
+    if (was_training_) model_.train();
   }
   EvalScope(const EvalScope&) = delete;
   EvalScope& operator=(const EvalScope&) = delete;
 
  private:
-  CausalLM& model_;
+  torch::nn::Module& model_;
   bool was_training_;
 };
 
-GenerationResult Run(CausalLM& model, const Prompt& prompt, const GenerationRequest& request, int64_t pad) {
+GenerationResult Run(LanguageModel& model, const Prompt& prompt, const GenerationRequest& request, int64_t pad) {
   torch::NoGradGuard no_grad;
-  EvalScope eval(model);
+  EvalScope eval(model.module());
   const SamplingOptions& sampling = request.sampling;
   const int64_t batch = prompt.batch, max_new = request.max_new_tokens;
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(prompt.mask.device());
@@ -160,11 +160,11 @@ GenerationResult Run(CausalLM& model, const Prompt& prompt, const GenerationRequ
   at::Generator generator;
   if (sampling.do_sample) generator = MakeGenerator(prompt.mask.device(), sampling.seed);
 
-  KvCache cache = model->NewCache();
+  KvCache cache = model.NewCache();
   // Logits of the last position only: the prompt's other positions never reach lm_head.
   const auto last_logits = [&](const DecoderInputs& inputs) {
-    const torch::Tensor hidden = model->model->forward(inputs, &cache);
-    return model->Logits(hidden.narrow(1, hidden.size(1) - 1, 1)).select(1, 0).to(torch::kFloat);
+    const torch::Tensor hidden = model.Hidden(inputs, &cache);
+    return model.Logits(hidden.narrow(1, hidden.size(1) - 1, 1)).select(1, 0).to(torch::kFloat);
   };
   torch::Tensor logits = last_logits({prompt.ids, prompt.embeds, prompt.mask, {}});
   int64_t steps = 0;
@@ -212,19 +212,19 @@ GenerationResult Run(CausalLM& model, const Prompt& prompt, const GenerationRequ
   return result;
 }
 
-absl::StatusOr<GenerationResult> CheckAndRun(CausalLM& model, const GenerationRequest& request) {
+absl::StatusOr<GenerationResult> CheckAndRun(LanguageModel& model, const GenerationRequest& request) {
   ECGBENCH_RETURN_IF_ERROR(CheckSampling(request.sampling));
   if (request.max_new_tokens < 1) {
     return Invalid(absl::StrCat("max_new_tokens must be >= 1 (got ", request.max_new_tokens, ")"));
   }
-  const common::model_io::ModelConfig& config = model->config();
+  const common::model_io::ModelConfig& config = model.config();
   for (size_t i = 0; i < request.eos_token_ids.size(); ++i) {
     ECGBENCH_RETURN_IF_ERROR(
         CheckTokenId(absl::StrCat("eos_token_ids[", i, "]"), request.eos_token_ids[i], config.vocab_size));
   }
   const int64_t pad = request.pad_token_id.value_or(request.eos_token_ids.empty() ? 0 : request.eos_token_ids[0]);
   ECGBENCH_RETURN_IF_ERROR(CheckTokenId("pad_token_id", pad, config.vocab_size));
-  ECGBENCH_ASSIGN_OR_RETURN(const Prompt prompt, CheckPrompt(request, config, model->model->embed_tokens->weight));
+  ECGBENCH_ASSIGN_OR_RETURN(const Prompt prompt, CheckPrompt(request, config, model.embedding_dim(), model.token_embeddings()->weight));
   return Run(model, prompt, request, pad);
 }
 
@@ -235,6 +235,10 @@ std::string_view FinishReasonName(FinishReason reason) {
 }
 
 absl::StatusOr<GenerationResult> Generate(CausalLM& model, const GenerationRequest& request) {
+  return Generate(*AsLanguageModel(model), request);
+}
+
+absl::StatusOr<GenerationResult> Generate(LanguageModel& model, const GenerationRequest& request) {
   try {
     return CheckAndRun(model, request);
   } catch (const c10::OutOfMemoryError& e) {

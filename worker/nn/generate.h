@@ -1,4 +1,4 @@
-// Text generation with a CausalLM (causal_lm.h), as transformers' generate() does it for greedy
+// Text generation with any LanguageModel (language_model.h: Llama 3.x, Qwen2, Gemma 2, GPT-2, OPT), as transformers' generate() does it for greedy
 // search and sampling: a batch of left-padded prompts, given as token ids or as embeddings (an ELM
 // injects ECG embeddings), is prefilled once into a KvCache; every later step feeds only the
 // tokens just chosen (ids, also after an embeddings prefill) with the attention mask grown by one
@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "common/model_io/generation_config.h"
 #include "worker/nn/causal_lm.h"
+#include "worker/nn/language_model.h"
 
 namespace ecgbench::worker::nn {
 
@@ -39,7 +40,7 @@ struct SamplingOptions {
 
 struct GenerationRequest {
   torch::Tensor input_ids;       // [B, L] int64, left-padded; or undefined with inputs_embeds
-  torch::Tensor inputs_embeds;   // [B, L, hidden] (cast to the model's dtype); used without input_ids
+  torch::Tensor inputs_embeds;   // [B, L, embedding_dim()] (cast to the model's dtype); used without input_ids
   torch::Tensor attention_mask;  // [B, L], nonzero = real token; the last column must be real;
                                  // undefined: every position is real
   int64_t max_new_tokens = 20;   // >= 1
@@ -64,6 +65,8 @@ struct GenerationResult {
   torch::Tensor tokens;
 };
 
+absl::StatusOr<GenerationResult> Generate(LanguageModel& model, const GenerationRequest& request);
+// The same on a Llama-family holder (wrapped with AsLanguageModel).
 absl::StatusOr<GenerationResult> Generate(CausalLM& model, const GenerationRequest& request);
 
 // Copies generation_config.json's settings into `request`: do_sample, temperature, top_k, top_p,

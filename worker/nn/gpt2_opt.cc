@@ -32,6 +32,13 @@ torch::Tensor Activate(Activation activation, const torch::Tensor& x) {
   return x;
 }
 
+// proj(x), adjusted by the projection's hook (LoRA) when one is installed.
+torch::Tensor HookedLinear(torch::nn::Linear& proj, const std::shared_ptr<ProjectionHook>& hook, const torch::Tensor& x,
+                           bool training) {
+  const torch::Tensor y = proj(x);
+  return hook ? hook->Adjust(x, y, training) : y;
+}
+
 // softmax(q k^T * scale masked) v for q, k, v [B, H, L, D] (k, v appended to `cache` first), in
 // float32 scores; returns the merged heads [B, L, H * D].
 torch::Tensor CachedAttention(const torch::Tensor& q, torch::Tensor k, torch::Tensor v, const torch::Tensor& allowed,
@@ -107,7 +114,8 @@ Gpt2Conv1DImpl::Gpt2Conv1DImpl(int64_t in_features, int64_t out_features) {
 torch::Tensor Gpt2Conv1DImpl::forward(const torch::Tensor& x) {
   std::vector<int64_t> shape = x.sizes().vec();
   shape.back() = weight.size(1);
-  return torch::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(shape);
+  const torch::Tensor y = torch::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(shape);
+  return hook ? hook->Adjust(x, y, is_training()) : y;
 }
 
 Gpt2AttentionImpl::Gpt2AttentionImpl(const ModelConfig& config, int64_t layer_index)
@@ -202,8 +210,11 @@ OptAttentionImpl::OptAttentionImpl(const ModelConfig& config)
 torch::Tensor OptAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& allowed, LayerCache* cache) {
   const int64_t batch = x.size(0), len = x.size(1);
   const auto heads = [&](const torch::Tensor& t) { return t.view({batch, len, heads_, head_dim_}).transpose(1, 2); };
-  const torch::Tensor q = heads(q_proj(x) * scale_);
-  return out_proj(CachedAttention(q, heads(k_proj(x)), heads(v_proj(x)), allowed, cache, 1.0));
+  const bool training = is_training();
+  const torch::Tensor q = heads(HookedLinear(q_proj, q_hook, x, training) * scale_);
+  const torch::Tensor k = heads(HookedLinear(k_proj, k_hook, x, training));
+  const torch::Tensor v = heads(HookedLinear(v_proj, v_hook, x, training));
+  return HookedLinear(out_proj, out_hook, CachedAttention(q, k, v, allowed, cache, 1.0), training);
 }
 
 OptDecoderLayerImpl::OptDecoderLayerImpl(const ModelConfig& config)
@@ -221,7 +232,9 @@ OptDecoderLayerImpl::OptDecoderLayerImpl(const ModelConfig& config)
 torch::Tensor OptDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& allowed, LayerCache* cache) {
   torch::Tensor h = x + self_attn(pre_norm_ ? self_attn_layer_norm(x) : x, allowed, cache);
   if (!pre_norm_) h = self_attn_layer_norm(h);
-  h = h + fc2(Activate(activation_, fc1(pre_norm_ ? final_layer_norm(h) : h)));
+  const bool training = is_training();
+  const torch::Tensor up = HookedLinear(fc1, fc1_hook, pre_norm_ ? final_layer_norm(h) : h, training);
+  h = h + HookedLinear(fc2, fc2_hook, Activate(activation_, up), training);
   return pre_norm_ ? h : final_layer_norm(h);
 }
 

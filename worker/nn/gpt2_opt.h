@@ -35,9 +35,11 @@ namespace ecgbench::worker::nn {
 class Gpt2Conv1DImpl : public torch::nn::Module {
  public:
   Gpt2Conv1DImpl(int64_t in_features, int64_t out_features);
+  // x W + b, then hook->Adjust(x, y, is_training()) when a hook is installed (LoRA).
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::Tensor weight, bias;
+  std::shared_ptr<ProjectionHook> hook;  // see ProjectionHook (layers.h)
 };
 TORCH_MODULE(Gpt2Conv1D);
 
@@ -103,6 +105,7 @@ class OptAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& allowed, LayerCache* cache);
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+  std::shared_ptr<ProjectionHook> q_hook, k_hook, v_hook, out_hook;  // see ProjectionHook
 
  private:
   int64_t heads_, head_dim_;
@@ -119,6 +122,7 @@ class OptDecoderLayerImpl : public torch::nn::Module {
   OptAttention self_attn{nullptr};
   torch::nn::LayerNorm self_attn_layer_norm{nullptr}, final_layer_norm{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  std::shared_ptr<ProjectionHook> fc1_hook, fc2_hook;  // see ProjectionHook
 
  private:
   bool pre_norm_;
@@ -165,6 +169,7 @@ class Gpt2LMHeadModelImpl : public torch::nn::Module {
   KvCache NewCache() const { return KvCache(config_.num_hidden_layers); }
   int64_t embedding_dim() const { return config_.hidden_size; }
   const common::model_io::ModelConfig& config() const { return config_; }
+  void set_vocab_size(int64_t vocab_size) { config_.vocab_size = vocab_size; }  // after a resize
 
   Gpt2Model transformer{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when tied
@@ -183,6 +188,7 @@ class OptForCausalLMImpl : public torch::nn::Module {
   KvCache NewCache() const { return KvCache(config_.num_hidden_layers); }
   int64_t embedding_dim() const { return config_.opt()->word_embed_proj_dim; }
   const common::model_io::ModelConfig& config() const { return config_; }
+  void set_vocab_size(int64_t vocab_size) { config_.vocab_size = vocab_size; }  // after a resize
 
   OptModel model{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when tied

@@ -28,42 +28,8 @@ using common::model_io::LoraTarget;
 using common::model_io::PeftKey;
 
 
-// A projection LoRA may adapt: its HF module path, the Linear, the module owning it and its hook slot.
-struct Candidate {
-  std::string path;
-  torch::nn::Linear linear;
-  std::shared_ptr<torch::nn::Module> owner;
-  std::shared_ptr<ProjectionHook>* slot;
-};
-
-// The seven projections of every decoder layer, layer by layer in q k v o gate up down order.
-absl::StatusOr<std::vector<Candidate>> Candidates(CausalLM& model) {
-  const common::model_io::Architecture arch = model->config().architecture;
-  std::vector<Candidate> out;
-  torch::nn::ModuleList& layers = model->model->layers;
-  for (size_t i = 0; i < layers->size(); ++i) {
-    auto layer = std::dynamic_pointer_cast<DecoderLayerImpl>(layers->ptr(i));
-    if (layer == nullptr) return absl::InternalError(absl::StrCat("LoRA: layer ", i, " is not a DecoderLayer"));
-    const std::shared_ptr<AttentionImpl> attn = layer->self_attn.ptr();
-    const std::shared_ptr<GatedMlpImpl> mlp = layer->mlp.ptr();
-    const std::pair<torch::nn::Linear, std::shared_ptr<ProjectionHook>*> projections[] = {
-        {attn->q_proj, &attn->q_hook},     {attn->k_proj, &attn->k_hook}, {attn->v_proj, &attn->v_hook},
-        {attn->o_proj, &attn->o_hook},     {mlp->gate_proj, &mlp->gate_hook}, {mlp->up_proj, &mlp->up_hook},
-        {mlp->down_proj, &mlp->down_hook}};
-    for (int t = 0; t < 7; ++t) {
-      const auto target = static_cast<LoraTarget>(t);
-      ECGBENCH_ASSIGN_OR_RETURN(std::string path,
-                                common::model_io::LoraModulePath(arch, static_cast<int64_t>(i), target));
-      std::shared_ptr<torch::nn::Module> owner = t < 4 ? std::static_pointer_cast<torch::nn::Module>(attn)
-                                                       : std::static_pointer_cast<torch::nn::Module>(mlp);
-      out.push_back({std::move(path), projections[t].first, std::move(owner), projections[t].second});
-    }
-  }
-  return out;
-}
-
 // Attaches without freezing the model (LoadLoraAdapter freezes only once the weights loaded).
-absl::StatusOr<LoraAdapter> AttachUnfrozen(CausalLM& model, LoraAdapterConfig config, uint64_t seed) {
+absl::StatusOr<LoraAdapter> AttachUnfrozen(LanguageModel& model, LoraAdapterConfig config, uint64_t seed) {
   if (config.r <= 0) return absl::InvalidArgumentError(absl::StrCat("LoRA: r must be positive, got ", config.r));
   if (!(config.lora_dropout >= 0 && config.lora_dropout < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("LoRA: lora_dropout must be in [0, 1), got ", config.lora_dropout));
@@ -75,44 +41,46 @@ absl::StatusOr<LoraAdapter> AttachUnfrozen(CausalLM& model, LoraAdapterConfig co
     return absl::InvalidArgumentError(absl::StrCat("LoRA: modules_to_save is not supported, got [",
                                                    absl::StrJoin(config.modules_to_save, ", "), "]"));
   }
-  if (config.fan_in_fan_out) {
-    // PEFT does the same for torch.nn.Linear targets: warn and use the [out, in] layout.
-    spdlog::warn("LoRA: fan_in_fan_out is true but the targets are Linear layers; using false as PEFT does");
-    config.fan_in_fan_out = false;
+  const common::model_io::Architecture arch = model.config().architecture;
+  if (const bool layout = common::model_io::PeftFanInFanOut(arch); config.fan_in_fan_out != layout) {
+    // PEFT does the same: warn and use the layout of the targeted layers (Conv1D [in, out] for GPT-2).
+    spdlog::warn("LoRA: fan_in_fan_out is {} but the {} targets are {}; using {} as PEFT does", config.fan_in_fan_out,
+                 model.config().model_type, layout ? "Conv1D layers" : "Linear layers", layout);
+    config.fan_in_fan_out = layout;
   }
-  ECGBENCH_ASSIGN_OR_RETURN(const std::vector<Candidate> candidates, Candidates(model));
-  const std::vector<std::string> defaults = common::model_io::DefaultPeftTargetModules(model->config().architecture);
-  std::vector<const Candidate*> chosen;
-  for (const Candidate& c : candidates) {
-    ECGBENCH_ASSIGN_OR_RETURN(const bool targeted, config.TargetsModule(c.path, defaults));
+  const std::vector<LoraSite> sites = model.LoraSites();
+  const std::vector<std::string> defaults = common::model_io::DefaultPeftTargetModules(arch);
+  std::vector<const LoraSite*> chosen;
+  for (const LoraSite& site : sites) {
+    ECGBENCH_ASSIGN_OR_RETURN(const bool targeted, config.TargetsModule(site.path, defaults));
     if (!targeted) continue;
-    if (*c.slot != nullptr) {
+    if (*site.slot != nullptr) {
       return absl::FailedPreconditionError(
-          absl::StrCat("LoRA: ", c.path, " already carries an adapter (Detach it before attaching another)"));
+          absl::StrCat("LoRA: ", site.path, " already carries an adapter (Detach it before attaching another)"));
     }
-    chosen.push_back(&c);
+    chosen.push_back(&site);
   }
   if (chosen.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("LoRA: target_modules match no projection of the ",
-                                                   model->config().model_type, " model"));
+                                                   model.config().model_type, " model"));
   }
   at::Generator generator = at::detail::createCPUGenerator(seed);
   LoraAdapter adapter(std::move(config));
-  for (const Candidate* c : chosen) adapter->Add(c->path, c->linear, c->owner, c->slot, generator);
+  for (const LoraSite* site : chosen) adapter->Add(*site, generator);
   return adapter;
 }
 
-void Freeze(CausalLM& model) {
-  for (torch::Tensor& p : model->parameters(/*recurse=*/true)) p.set_requires_grad(false);
+void Freeze(LanguageModel& model) {
+  for (torch::Tensor& p : model.module().parameters(/*recurse=*/true)) p.set_requires_grad(false);
 }
 
 }  // namespace
 
-LoraLinearImpl::LoraLinearImpl(torch::nn::Linear base, int64_t rank, double scaling, double dropout,
-                               at::Generator& generator)
-    : base_(std::move(base)), scaling_(scaling), dropout_(dropout) {
-  const torch::Tensor& weight = base_->weight;
-  const int64_t out_features = weight.size(0), in_features = weight.size(1);
+LoraLinearImpl::LoraLinearImpl(torch::Tensor base_weight, bool fan_in_fan_out, int64_t rank, double scaling,
+                               double dropout, at::Generator& generator)
+    : base_weight_(std::move(base_weight)), fan_in_fan_out_(fan_in_fan_out), scaling_(scaling), dropout_(dropout) {
+  const torch::Tensor& weight = base_weight_;
+  const int64_t out_features = weight.size(fan_in_fan_out ? 1 : 0), in_features = weight.size(fan_in_fan_out ? 0 : 1);
   // torch.nn.init.kaiming_uniform_(A, a=sqrt(5)): gain sqrt(2 / (1 + a^2)), bound gain * sqrt(3 / fan_in).
   const double gain = std::sqrt(2.0 / (1.0 + 5.0));
   const double bound = gain * std::sqrt(3.0 / static_cast<double>(in_features));
@@ -134,20 +102,21 @@ torch::Tensor LoraLinearImpl::Adjust(const torch::Tensor& x, const torch::Tensor
 
 torch::Tensor LoraLinearImpl::DeltaWeight() const {
   torch::NoGradGuard no_grad;
-  return torch::matmul(lora_B, lora_A) * scaling_;  // PEFT: (B @ A) * scaling
+  const torch::Tensor delta = torch::matmul(lora_B, lora_A) * scaling_;  // PEFT: (B @ A) * scaling
+  return fan_in_fan_out_ ? delta.t() : delta;
 }
 
 void LoraLinearImpl::Merge() {
   if (merged_) return;
   torch::NoGradGuard no_grad;
-  base_->weight.add_(DeltaWeight().to(base_->weight.scalar_type()));
+  base_weight_.add_(DeltaWeight().to(base_weight_.scalar_type()));
   merged_ = true;
 }
 
 void LoraLinearImpl::Unmerge() {
   if (!merged_) return;
   torch::NoGradGuard no_grad;
-  base_->weight.sub_(DeltaWeight().to(base_->weight.scalar_type()));
+  base_weight_.sub_(DeltaWeight().to(base_weight_.scalar_type()));
   merged_ = false;
 }
 
@@ -184,25 +153,23 @@ void LoraAdapterImpl::Detach() {
   }
 }
 
-void LoraAdapterImpl::Add(const std::string& module_path, torch::nn::Linear base,
-                          std::shared_ptr<torch::nn::Module> owner, std::shared_ptr<ProjectionHook>* slot,
-                          at::Generator& generator) {
+void LoraAdapterImpl::Add(const LoraSite& site, at::Generator& generator) {
   if (!modules_) modules_ = register_module("loras", torch::nn::ModuleList());
-  LoraLinear lora(std::move(base), config_.r, config_.Scaling(), config_.lora_dropout, generator);
+  LoraLinear lora(site.weight, site.fan_in_fan_out, config_.r, config_.Scaling(), config_.lora_dropout, generator);
   modules_->push_back(lora);
-  *slot = lora.ptr();
-  paths_.push_back(module_path);
+  *site.slot = lora.ptr();
+  paths_.push_back(site.path);
   loras_.push_back(std::move(lora));
-  slots_.push_back(Slot{std::move(owner), slot});
+  slots_.push_back(Slot{site.owner, site.slot});
 }
 
-absl::StatusOr<LoraAdapter> AttachLora(CausalLM& model, const LoraAdapterConfig& config, uint64_t seed) {
+absl::StatusOr<LoraAdapter> AttachLora(LanguageModel& model, const LoraAdapterConfig& config, uint64_t seed) {
   ECGBENCH_ASSIGN_OR_RETURN(LoraAdapter adapter, AttachUnfrozen(model, config, seed));
   Freeze(model);
   return adapter;
 }
 
-absl::StatusOr<LoraAdapter> AttachLora(CausalLM& model, const LoraOptions& options) {
+absl::StatusOr<LoraAdapter> AttachLora(LanguageModel& model, const LoraOptions& options) {
   if (options.targets.empty()) return absl::InvalidArgumentError("LoRA: no target modules given");
   LoraAdapterConfig config;
   config.r = options.rank;
@@ -211,7 +178,7 @@ absl::StatusOr<LoraAdapter> AttachLora(CausalLM& model, const LoraOptions& optio
   config.use_rslora = options.use_rslora;
   config.base_model_name_or_path = options.base_model_name_or_path;
   ECGBENCH_ASSIGN_OR_RETURN(config.target_modules,
-                            common::model_io::PeftTargetModules(model->config().architecture, options.targets));
+                            common::model_io::PeftTargetModules(model.config().architecture, options.targets));
   return AttachLora(model, config, options.seed);
 }
 
@@ -235,7 +202,7 @@ absl::Status SaveLoraAdapter(LoraAdapter& adapter, const std::string& dir, DType
   return common::model_io::WriteLoraAdapterConfig(config, (base / common::model_io::kAdapterConfigName).string());
 }
 
-absl::StatusOr<LoraAdapter> LoadLoraAdapter(CausalLM& model, const std::string& dir) {
+absl::StatusOr<LoraAdapter> LoadLoraAdapter(LanguageModel& model, const std::string& dir) {
   const std::filesystem::path base(dir);
   const std::string config_path = (base / common::model_io::kAdapterConfigName).string();
   const std::string weights_path = (base / common::model_io::kAdapterWeightsName).string();
@@ -263,7 +230,7 @@ absl::StatusOr<LoraAdapter> LoadLoraAdapter(CausalLM& model, const std::string& 
     LoraLinearImpl* lora = adapter->Find(key->module_path);
     if (lora == nullptr) {
       return fail(absl::StrCat("tensor '", info.name, "' adapts '", key->module_path,
-                               "', which adapter_config.json does not target in this ", model->config().model_type,
+                               "', which adapter_config.json does not target in this ", model.config().model_type,
                                " model"));
     }
     const bool is_a = key->kind == PeftKey::Kind::kLoraA;
@@ -292,15 +259,28 @@ absl::StatusOr<LoraAdapter> LoadLoraAdapter(CausalLM& model, const std::string& 
   return adapter;
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(CausalLM& model, LoraAdapter& adapter) {
+std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(LanguageModel& model, LoraAdapter& adapter) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : model->named_parameters(/*recurse=*/true)) {
+  for (const auto& item : model.module().named_parameters(/*recurse=*/true)) {
     if (item.value().requires_grad()) out.emplace_back(item.key(), item.value());
   }
   for (auto& [key, param] : adapter->NamedPeftTensors()) {
     if (param.requires_grad()) out.emplace_back(std::move(key), param);
   }
   return out;
+}
+
+absl::StatusOr<LoraAdapter> AttachLora(CausalLM& model, const LoraOptions& options) {
+  return AttachLora(*AsLanguageModel(model), options);
+}
+absl::StatusOr<LoraAdapter> AttachLora(CausalLM& model, const LoraAdapterConfig& config, uint64_t seed) {
+  return AttachLora(*AsLanguageModel(model), config, seed);
+}
+absl::StatusOr<LoraAdapter> LoadLoraAdapter(CausalLM& model, const std::string& dir) {
+  return LoadLoraAdapter(*AsLanguageModel(model), dir);
+}
+std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(CausalLM& model, LoraAdapter& adapter) {
+  return TrainableParameters(*AsLanguageModel(model), adapter);
 }
 
 }  // namespace ecgbench::worker::nn

@@ -135,10 +135,10 @@ TEST(Lora, MergeMatchesAdapterForwardAndUnmergeRestores) {
 
   LoraLinearImpl* o = adapter->Find("model.layers.0.self_attn.o_proj");
   ASSERT_NE(o, nullptr);
-  const torch::Tensor expected_o = o->base()->weight.detach() + 2.0 * torch::matmul(o->lora_B, o->lora_A).detach();
+  const torch::Tensor expected_o = o->base_weight().detach() + 2.0 * torch::matmul(o->lora_B, o->lora_A).detach();
   adapter->Merge();
   EXPECT_TRUE(adapter->merged());
-  EXPECT_LE(MaxDiff(o->base()->weight, expected_o), 1e-7);
+  EXPECT_LE(MaxDiff(o->base_weight(), expected_o), 1e-7);
   EXPECT_LE(MaxDiff(Logits(model), adapted), 1e-5);
 
   adapter->Unmerge();
