@@ -122,6 +122,26 @@ TEST(LanguageModel, SaveAndLoadDispatchOnTheConfig) {
   EXPECT_FALSE(LoadLanguageModel("/nonexistent/model").ok());
 }
 
+// bf16 weights (what GPU runs use): every family runs, logits stay within bf16 rounding of fp32,
+// and generation works on the bf16 model.
+TEST(LanguageModel, Bf16WeightsTrackFloat32) {
+  for (const char* json : {kLlamaUntied, kQwenTied, kGpt2, kOpt}) {
+    const std::unique_ptr<LanguageModel> model = RandomModel(json);
+    const Batch batch = MakeBatch(model->config().vocab_size);
+    const torch::Tensor reference = Logits(*model, batch);
+    model->module().to(torch::kBFloat16);
+    const torch::Tensor logits = Logits(*model, batch);
+    EXPECT_EQ(logits.scalar_type(), torch::kBFloat16);
+    const double scale = reference.abs().max().item<double>();
+    EXPECT_LE(MaxDiff(logits.to(torch::kFloat), reference), 0.05 * scale) << model->config().model_type;
+    GenerationRequest request;
+    request.input_ids = batch.ids;
+    request.attention_mask = batch.mask;
+    request.max_new_tokens = 4;
+    EXPECT_EQ(MustGenerate(*model, request).tokens.size(1), 4) << model->config().model_type;
+  }
+}
+
 TEST(LanguageModelGenerate, Gpt2AndOptGreedyEqualsArgmaxOverFullForwards) {
   for (const char* json : {kGpt2, kOpt}) {
     const std::unique_ptr<LanguageModel> model = RandomModel(json);
