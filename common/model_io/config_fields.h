@@ -2,7 +2,8 @@
 // adapter_config.json) with errors that name the file and the field:
 //   "<file>: field \"rope_scaling.factor\": must be a number, got \"x\"".
 // A field that is absent or null takes the given default; without a default it is required.
-// Used by the parsers in this library only. Not thread-safe (holds a reference to the JSON).
+// Used by the parsers in this library and by worker/nn/vision (the vision config.json). Not
+// thread-safe (holds a reference to the JSON).
 #pragma once
 
 #include <cstdint>
