@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/worker/train/collective/gloo_ranks.h"
 #include "worker/train/trainer.h"
 
 namespace ecgbench::worker::train {
@@ -143,11 +144,66 @@ TEST(Trainer, AccumulationEqualsOneBigBatch) {
   }
 }
 
-// Runs to the end, interrupted or not, and returns the final parameters and the loss curve.
-struct Outcome {
-  std::vector<torch::Tensor> params;
-  std::vector<double> losses;
+// Rank r of `world` sees rows [r * b / world, (r + 1) * b / world) of each of `inner`'s batches.
+class ShardSource final : public BatchSource<torch::Tensor> {
+ public:
+  ShardSource(TensorSource& inner, int rank, int world) : inner_(inner), rank_(rank), world_(world) {}
+  absl::Status StartEpoch(int64_t epoch, int64_t skip) override { return inner_.StartEpoch(epoch, skip); }
+  absl::StatusOr<std::optional<torch::Tensor>> Next() override {
+    absl::StatusOr<std::optional<torch::Tensor>> batch = inner_.Next();
+    if (!batch.ok() || !batch->has_value()) return batch;
+    const int64_t rows = (**batch).size(0) / world_;
+    return std::optional<torch::Tensor>((**batch).narrow(0, rank_ * rows, rows));
+  }
+
+ private:
+  TensorSource& inner_;
+  int rank_, world_;
 };
+
+// Two ranks (Gloo, threads) with half of each batch take the same steps as one process with the
+// whole batch.
+TEST(Trainer, TwoRanksEqualOneProcessWithTheWholeBatch) {
+  TrainerOptions options;
+  options.grad_accum = 2;
+  Model single;
+  single.training = false;
+  Optimizer single_opt = MakeOptimizer(single);
+  TrainerHooks<torch::Tensor> single_hooks = single.Hooks();
+  single_hooks.set_training = [](bool) {};
+  TensorSource whole(6, 8, 9);
+  ASSERT_TRUE(RunTraining(options, single_opt, Schedule(), whole, nullptr, single_hooks).ok());
+
+  std::vector<std::unique_ptr<Model>> models;
+  for (int r = 0; r < 2; ++r) {
+    models.push_back(std::make_unique<Model>());
+    models.back()->training = false;
+  }
+  std::vector<std::unique_ptr<TensorSource>> sources;
+  for (int r = 0; r < 2; ++r) sources.push_back(std::make_unique<TensorSource>(6, 8, 9));
+  testing::RunGlooRanks(2, [&](Collective& collective) {
+    Model& m = *models[static_cast<size_t>(collective.rank())];
+    Optimizer opt = MakeOptimizer(m);
+    std::vector<torch::Tensor> params;
+    for (const auto& [name, p] : m.Params()) params.push_back(p);
+    auto bucketer = GradientBucketer::Create(collective, params);
+    ASSERT_TRUE(bucketer.ok()) << bucketer.status();
+    ShardSource shard(*sources[static_cast<size_t>(collective.rank())], collective.rank(), 2);
+    TrainerHooks<torch::Tensor> hooks = m.Hooks();
+    hooks.set_training = [](bool) {};
+    const absl::StatusOr<TrainSummary> s =
+        RunTraining(options, opt, Schedule(), shard, nullptr, hooks, &collective, bucketer->get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->steps, 3);
+  });
+  for (int r = 0; r < 2; ++r) {
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_LE((models[static_cast<size_t>(r)]->Params()[i].second - single.Params()[i].second).abs().max().item<double>(),
+                1e-6)
+          << "rank " << r << " " << single.Params()[i].first;
+    }
+  }
+}
 
 TEST(Trainer, ResumeReproducesTheUninterruptedRunBitwise) {
   TrainerOptions options;
