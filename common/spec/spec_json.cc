@@ -1,6 +1,12 @@
 // ExperimentSpec -> JSON, one function per section.
 #include "common/spec/spec_json.h"
 
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
 namespace ecgbench::common {
 namespace {
 
@@ -134,6 +140,133 @@ nlohmann::json ToJson(const ExperimentSpec& s) {
           {"train", optional(s.train)},
           {"evaluate", optional(s.evaluate)},
           {"resources", ToJson(s.resources)}};
+}
+
+namespace {
+
+// Typed reads of optional fields under a dotted prefix; the first error wins.
+class FieldReader {
+ public:
+  FieldReader(const nlohmann::json& j, std::string prefix) : j_(j), prefix_(std::move(prefix)) {}
+  template <typename T>
+  void Read(const char* key, T* out) {
+    if (!status_.ok() || !j_.is_object() || !j_.contains(key) || j_[key].is_null()) return;
+    const nlohmann::json& v = j_[key];
+    const bool ok = std::is_same_v<T, bool> ? v.is_boolean()
+                    : std::is_same_v<T, std::string> ? v.is_string()
+                    : std::is_integral_v<T> ? v.is_number_integer()
+                    : v.is_number();
+    if (!ok) {
+      status_ = absl::InvalidArgumentError(absl::StrCat(prefix_, key, ": expected ",
+                                                        std::is_same_v<T, bool> ? "a boolean"
+                                                        : std::is_same_v<T, std::string> ? "a string"
+                                                        : std::is_integral_v<T> ? "an integer" : "a number",
+                                                        ", got ", v.dump()));
+      return;
+    }
+    *out = v.get<T>();
+  }
+  FieldReader Child(const char* key) {
+    static const nlohmann::json kEmpty = nlohmann::json::object();
+    if (j_.is_object() && j_.contains(key) && j_[key].is_object()) return FieldReader(j_[key], prefix_ + key + ".");
+    if (status_.ok() && j_.is_object() && j_.contains(key) && !j_[key].is_null()) {
+      status_ = absl::InvalidArgumentError(absl::StrCat(prefix_, key, ": expected an object, got ", j_[key].dump()));
+    }
+    return FieldReader(kEmpty, prefix_ + key + ".");
+  }
+  const nlohmann::json& json() const { return j_; }
+  const std::string& prefix() const { return prefix_; }
+  absl::Status status() const { return status_; }
+  void Merge(const FieldReader& child) {
+    if (status_.ok()) status_ = child.status_;
+  }
+  void Fail(absl::Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+
+ private:
+  const nlohmann::json& j_;
+  std::string prefix_;
+  absl::Status status_;
+};
+
+}  // namespace
+
+absl::StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& model) {
+  ModelSpec m;
+  FieldReader r(model, "model.");
+  FieldReader llm = r.Child("llm");
+  llm.Read("path", &m.llm.path);
+  llm.Read("template", &m.llm.chat_template);
+  FieldReader lora = r.Child("lora");
+  lora.Read("enabled", &m.lora.enabled);
+  lora.Read("rank", &m.lora.rank);
+  lora.Read("alpha", &m.lora.alpha);
+  lora.Read("dropout", &m.lora.dropout);
+  if (lora.json().is_object() && lora.json().contains("targets")) {
+    const nlohmann::json& t = lora.json()["targets"];
+    if (!t.is_array()) {
+      lora.Fail(absl::InvalidArgumentError(absl::StrCat("model.lora.targets: expected a list, got ", t.dump())));
+    } else {
+      m.lora.targets.clear();
+      for (const nlohmann::json& x : t) {
+        if (!x.is_string()) {
+          lora.Fail(absl::InvalidArgumentError(absl::StrCat("model.lora.targets: expected strings, got ", x.dump())));
+          break;
+        }
+        m.lora.targets.push_back(x.get<std::string>());
+      }
+    }
+  }
+  r.Merge(llm);
+  r.Merge(lora);
+  if (!r.status().ok()) return r.status();
+  return m;
+}
+
+absl::StatusOr<TrainSpec> TrainSpecFromJson(const nlohmann::json& train) {
+  TrainSpec t;
+  FieldReader r(train, "train.");
+  FieldReader o = r.Child("optimizer");
+  o.Read("name", &t.optimizer.name);
+  o.Read("lr", &t.optimizer.lr);
+  o.Read("eps", &t.optimizer.eps);
+  o.Read("weight_decay", &t.optimizer.weight_decay);
+  if (o.json().is_object() && o.json().contains("betas")) {
+    const nlohmann::json& b = o.json()["betas"];
+    if (!b.is_array() || b.size() != 2 || !b[0].is_number() || !b[1].is_number()) {
+      o.Fail(absl::InvalidArgumentError(absl::StrCat("train.optimizer.betas: expected two numbers, got ", b.dump())));
+    } else {
+      t.optimizer.beta1 = b[0].get<double>();
+      t.optimizer.beta2 = b[1].get<double>();
+    }
+  }
+  FieldReader s = r.Child("schedule");
+  s.Read("name", &t.schedule.name);
+  s.Read("warmup", &t.schedule.warmup);
+  r.Read("batch_size", &t.batch_size);
+  r.Read("grad_accum", &t.grad_accum);
+  r.Read("epochs", &t.epochs);
+  int64_t max_steps = 0;
+  r.Read("max_steps", &max_steps);
+  if (max_steps > 0) t.max_steps = max_steps;
+  r.Read("max_tokens", &t.max_tokens);
+  r.Read("min_ecg_tokens", &t.min_ecg_tokens);
+  r.Read("clip_grad_norm", &t.clip_grad_norm);
+  r.Read("precision", &t.precision);
+  r.Read("checkpoint_every", &t.checkpoint_every);
+  FieldReader e = r.Child("early_stopping");
+  e.Read("enabled", &t.early_stopping.enabled);
+  e.Read("metric", &t.early_stopping.metric);
+  e.Read("patience", &t.early_stopping.patience);
+  e.Read("delta", &t.early_stopping.delta);
+  r.Read("deterministic", &t.deterministic);
+  r.Read("seed", &t.seed);
+  r.Merge(o);
+  r.Merge(s);
+  r.Merge(e);
+  if (!r.status().ok()) return r.status();
+  return t;
 }
 
 }  // namespace ecgbench::common

@@ -3,6 +3,7 @@
 // string the spec left out (a path, a tokenizer) is null; `lora: false` is {"enabled": false, ...}.
 #pragma once
 
+#include "absl/status/statusor.h"
 #include "common/spec/spec.h"
 #include "nlohmann/json.hpp"
 
@@ -17,5 +18,10 @@ nlohmann::json ToJson(const ResourcesSpec& resources);
 nlohmann::json ToJson(const ProbeSpec& probe);
 // The whole spec; absent optional sections are null.
 nlohmann::json ToJson(const ExperimentSpec& spec);
+
+// Inverses for the sections runners read back from their params (absent keys keep the spec
+// defaults). InvalidArgument naming the field, e.g. "train.optimizer.lr: expected a number, got \"x\"".
+absl::StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& model);
+absl::StatusOr<TrainSpec> TrainSpecFromJson(const nlohmann::json& train);
 
 }  // namespace ecgbench::common
