@@ -18,8 +18,10 @@ absl::Status RegisterBuiltinStages(StageRegistry& registry, const BuiltinStageOp
   if (!st.ok()) return st;
   st = registry.Register("tokenizer", [o = options.tokenizer] { return std::make_unique<TokenizerRunner>(o); });
   if (!st.ok()) return st;
-  return registry.Register("pretrain",
-                           [o = options.pretrain] { return GuardTorchExceptions(std::make_unique<PretrainRunner>(o)); });
+  st = registry.Register("pretrain",
+                         [o = options.pretrain] { return GuardTorchExceptions(std::make_unique<PretrainRunner>(o)); });
+  if (!st.ok()) return st;
+  return registry.Register("train", [o = options.train] { return GuardTorchExceptions(std::make_unique<TrainRunner>(o)); });
 }
 
 }  // namespace ecgbench::worker

@@ -1,5 +1,6 @@
-// The stage kinds this worker binary ships, registered in one place (today: "probe", "preprocess",
-// "dataset", "tokenizer" and "pretrain" (Signal2Vec); train and evaluate arrive with later issues).
+// The stage kinds this worker binary ships, registered in one place: "probe", "preprocess",
+// "dataset", "tokenizer", "pretrain" (Signal2Vec) and "train" (ELM fine-tuning); evaluate arrives
+// with a later issue.
 // Torch-free header.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include "worker/stages/preprocess_runner.h"
 #include "worker/stages/pretrain_runner.h"
 #include "worker/stages/tokenizer_runner.h"
+#include "worker/stages/train_runner.h"
 
 namespace ecgbench::worker {
 
@@ -17,6 +19,7 @@ struct BuiltinStageOptions {
   DatasetStageOptions dataset;
   TokenizerStageOptions tokenizer;
   PretrainStageOptions pretrain;
+  TrainStageOptions train;
 };
 
 // Errors: ALREADY_EXISTS when a kind is registered already.

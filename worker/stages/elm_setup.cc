@@ -1,0 +1,199 @@
+// ELM assembly for the train stage (see elm_setup.h).
+#include "worker/stages/elm_setup.h"
+
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/model_io/peft_keys.h"
+#include "common/util/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "worker/nn/ecg_encoders/encoder_io.h"
+#include "worker/nn/language_model.h"
+#include "worker/nn/vision/vision_encoder.h"
+
+namespace ecgbench::worker {
+namespace {
+
+namespace fs = std::filesystem;
+using common::repr::RepresentationKind;
+
+constexpr char kPlaceholder[] = "<signal>";
+
+class EcgEncoderAdapter final : public nn::ElmEncoder {
+ public:
+  EcgEncoderAdapter(std::shared_ptr<nn::EcgEncoder> encoder, int64_t tokens)
+      : encoder_(std::move(encoder)), tokens_(tokens) {}
+  torch::nn::Module& module() override { return *encoder_; }
+  torch::Tensor Encode(const torch::Tensor& input) override { return encoder_->Embed(input, tokens_); }
+  int64_t output_dim() const override { return encoder_->embed_dim(); }
+  int64_t num_tokens() const override { return tokens_; }
+
+ private:
+  std::shared_ptr<nn::EcgEncoder> encoder_;
+  int64_t tokens_;
+};
+
+// CLIP / SigLIP / ViT give one vector per image: one token.
+class VisionEncoderAdapter final : public nn::ElmEncoder {
+ public:
+  explicit VisionEncoderAdapter(std::shared_ptr<nn::VisionEncoder> encoder) : encoder_(std::move(encoder)) {}
+  torch::nn::Module& module() override { return *encoder_; }
+  torch::Tensor Encode(const torch::Tensor& input) override { return encoder_->Embed(input).unsqueeze(1); }
+  int64_t output_dim() const override { return encoder_->embed_dim(); }
+  int64_t num_tokens() const override { return 1; }
+
+ private:
+  std::shared_ptr<nn::VisionEncoder> encoder_;
+};
+
+absl::StatusOr<int32_t> AddOne(common::text::Tokenizer& tokenizer, const std::string& token, bool special) {
+  const std::vector<int32_t> ids = tokenizer.AddTokens({token}, special);
+  if (ids.size() != 1 || ids[0] < 0) return absl::InternalError(absl::StrCat("could not add the token ", token));
+  return ids[0];
+}
+
+// signal_0 .. signal_{n-1}; their ids must be consecutive (the data pipeline maps id -> offset + id).
+absl::StatusOr<int32_t> AddEcgTokens(common::text::Tokenizer& tokenizer, int n) {
+  std::vector<std::string> names;
+  names.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) names.push_back(absl::StrCat("signal_", i));
+  const std::vector<int32_t> ids = tokenizer.AddTokens(names, /*special=*/false);
+  for (int i = 0; i < n; ++i) {
+    if (ids[static_cast<size_t>(i)] != ids[0] + i) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model.llm.path: the tokenizer already holds a token named signal_", i,
+          " at another id; ECG tokens need consecutive ids"));
+    }
+  }
+  return ids[0];
+}
+
+int32_t PadId(const common::text::Tokenizer& tokenizer, const common::text::ChatTemplate& tmpl,
+              const common::model_io::ModelConfig& config) {
+  if (!tmpl.pad_token.empty()) {
+    if (const auto id = tokenizer.TokenToId(tmpl.pad_token)) return *id;
+  }
+  if (config.pad_token_id && *config.pad_token_id >= 0) return static_cast<int32_t>(*config.pad_token_id);
+  if (!config.eos_token_ids.empty()) return static_cast<int32_t>(config.eos_token_ids[0]);
+  return 0;  // padding is masked and unlabeled: any id works
+}
+
+absl::Status AttachLoraFromSpec(const common::LoraSpec& spec, ElmSetup& setup) {
+  nn::LoraOptions options;
+  options.rank = spec.rank;
+  options.alpha = spec.alpha;
+  options.dropout = spec.dropout;
+  options.targets.clear();
+  for (const std::string& t : spec.targets) {
+    absl::StatusOr<common::model_io::LoraTarget> target = common::model_io::ParseLoraTarget(t);
+    if (!target.ok()) return absl::InvalidArgumentError(absl::StrCat("model.lora.targets: ", target.status().message()));
+    options.targets.push_back(*target);
+  }
+  ECGBENCH_ASSIGN_OR_RETURN(setup.adapter, nn::AttachLora(setup.elm->llm(), options));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
+  ElmSetup setup;
+  const std::string& llm_dir = in.model.llm.path;
+  if (llm_dir.empty()) return absl::InvalidArgumentError("model.llm.path: required for training");
+  ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<nn::LanguageModel> llm, nn::LoadLanguageModel(llm_dir));
+  const std::string tokenizer_path = (fs::path(llm_dir) / "tokenizer.json").string();
+  ECGBENCH_ASSIGN_OR_RETURN(setup.tokenizer, common::text::LoadTokenizer(tokenizer_path));
+  const std::string template_name = in.model.llm.chat_template == "auto" ? "" : in.model.llm.chat_template;
+  ECGBENCH_ASSIGN_OR_RETURN(setup.chat_template,
+                            common::text::ChatTemplateByName(template_name, llm->config().model_type));
+  ECGBENCH_ASSIGN_OR_RETURN(setup.representation,
+                            common::repr::ParseRepresentationOptions(in.representation, in.artifacts));
+  setup.representation.seed = in.seed;
+
+  const std::string kind = in.representation.value("kind", std::string("signal"));
+  std::string encoder = "none";
+  if (in.representation.contains("encoder") && in.representation["encoder"].is_object()) {
+    encoder = in.representation["encoder"].value("name", std::string("none"));
+  }
+  std::string encoder_path;
+  if (in.representation.contains("encoder") && in.representation["encoder"].is_object() &&
+      in.representation["encoder"].contains("path") && in.representation["encoder"]["path"].is_string()) {
+    encoder_path = in.representation["encoder"]["path"].get<std::string>();
+  }
+  const int64_t encoder_tokens = in.representation.value("encoder_tokens", int64_t{1});
+
+  nn::ElmOptions options;
+  options.seed = in.seed;
+  std::unique_ptr<nn::ElmEncoder> elm_encoder;
+  ElmExampleOptions& ex = setup.examples;
+  ex.max_tokens = in.max_tokens;
+  ex.min_ecg_tokens = in.min_ecg_tokens;
+  if (setup.representation.kind == RepresentationKind::kToken) {
+    if (encoder != "none" && !encoder.empty()) {
+      return absl::UnimplementedError(absl::StrCat("representation: token with encoder '", encoder,
+                                                   "' is not supported by the train stage yet (use encoder none: "
+                                                   "the ECG-Byte end-to-end ELM)"));
+    }
+    options.kind = nn::ElmKind::kEcgByte;
+    setup.elm_kind = "ecg_byte";
+    ex.slot = EcgSlot::kEcgByte;
+    ECGBENCH_ASSIGN_OR_RETURN(ex.ecg_token_offset, AddEcgTokens(*setup.tokenizer, setup.representation.tokenizer->vocab_size()));
+  } else {
+    ECGBENCH_ASSIGN_OR_RETURN(ex.placeholder_id, AddOne(*setup.tokenizer, kPlaceholder, /*special=*/true));
+    options.placeholder_id = ex.placeholder_id;
+    ex.slot = EcgSlot::kPlaceholders;
+    if (setup.representation.kind == RepresentationKind::kSignal && encoder == "projection") {
+      options.kind = nn::ElmKind::kEncoderFree;
+      options.signal_length = in.segment_len;
+      setup.elm_kind = "encoder_free";
+      ex.num_placeholders = 1;
+    } else if (setup.representation.kind == RepresentationKind::kSignal) {
+      if (encoder_path.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "representation.encoder.path: the ", encoder, " encoder needs trained weights (a file written by "
+            "SaveEcgEncoder); encoder pretraining in the pipeline is not available for it yet"));
+      }
+      ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::EcgEncoder> ecg, nn::LoadEcgEncoder(encoder_path));
+      elm_encoder = std::make_unique<EcgEncoderAdapter>(std::move(ecg), encoder_tokens);
+      options.kind = nn::ElmKind::kLlava;
+      setup.elm_kind = "llava";
+      ex.num_placeholders = encoder_tokens;
+    } else {  // image, stacked_signal
+      if (encoder_path.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("representation.encoder.path: the ", kind,
+                                                       " representation needs a vision encoder folder (CLIP, SigLIP or ViT)"));
+      }
+      ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::VisionEncoder> vision, nn::LoadVisionEncoder(encoder_path));
+      elm_encoder = std::make_unique<VisionEncoderAdapter>(std::move(vision));
+      options.kind = nn::ElmKind::kLlava;
+      setup.elm_kind = "llava";
+      ex.num_placeholders = 1;
+    }
+  }
+  ex.pad_id = PadId(*setup.tokenizer, setup.chat_template, llm->config());
+
+  // Grow the embeddings to the tokenizer (never shrink: some checkpoints carry spare rows).
+  const int64_t vocab = std::max<int64_t>(llm->config().vocab_size, setup.tokenizer->vocab_size());
+  nn::ResizeOptions resize;
+  resize.seed = in.seed;
+  ECGBENCH_ASSIGN_OR_RETURN(setup.added, nn::ResizeTokenEmbeddings(*llm, vocab, resize));
+  setup.elm = std::make_unique<nn::Elm>(std::move(llm), std::move(elm_encoder), options);
+  if (in.model.lora.enabled) ECGBENCH_RETURN_IF_ERROR(AttachLoraFromSpec(in.model.lora, setup));
+  spdlog::info("ELM: {} on {} ({}), {} added tokens, {}", setup.elm_kind, llm_dir,
+               setup.elm->llm().config().model_type, setup.added.count,
+               in.model.lora.enabled ? absl::StrCat("LoRA rank ", in.model.lora.rank) : "full fine-tuning");
+  return setup;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(ElmSetup& setup) {
+  std::vector<std::pair<std::string, torch::Tensor>> out = setup.elm->TrainableParameters();
+  if (setup.adapter) {
+    for (auto& [key, p] : setup.adapter->NamedPeftTensors()) {
+      if (p.requires_grad()) out.emplace_back(key, p);
+    }
+  }
+  return out;
+}
+
+}  // namespace ecgbench::worker

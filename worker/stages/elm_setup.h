@@ -1,0 +1,64 @@
+// Assembling an ELM for the train stage from its params: the LLM folder (config.json, weights,
+// tokenizer.json), the chat template, the added tokens (`<signal>` for encoder ELMs, one
+// `signal_<id>` per ECG-Byte id for the token ELM) with the embeddings grown and the new rows
+// frozen, LoRA (or full fine-tuning), the encoder the representation calls for, and the example
+// options the data pipeline needs (slot, placeholder and ECG-token ids, pad id).
+//
+// Representation -> ELM (checked here with a clear error; the spec validator checks it earlier):
+//   signal + projection                  encoder-free (one placeholder)
+//   signal + st_mem | mtae | mlae | merl LLaVA-style; the encoder's weights from encoder.path
+//                                        (a file written by SaveEcgEncoder)
+//   image | stacked_signal + a vision    LLaVA-style; encoder.path is a Hugging Face CLIP / SigLIP /
+//     encoder                            ViT folder
+//   token (encoder none)                 ECG-Byte end to end
+// Not yet supported, refused with UNIMPLEMENTED naming the combination: token + signal2vec, and
+// the features kind.
+//
+// Errors: absl::Status naming the field or file. Thread-safety: none.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/repr/batch/representation_options.h"
+#include "common/spec/spec.h"
+#include "common/text/chat/chat_template.h"
+#include "common/text/tokenizer.h"
+#include "nlohmann/json.hpp"
+#include "worker/data/elm_examples.h"
+#include "worker/nn/elm.h"
+#include "worker/nn/lora.h"
+#include "worker/nn/token_embeddings.h"
+
+namespace ecgbench::worker {
+
+struct ElmSetupInputs {
+  nlohmann::json representation;  // the stage params' representation section
+  common::ModelSpec model;
+  common::repr::RepresentationArtifacts artifacts;  // ECG-Byte tokenizer, percentiles, vision config
+  int64_t segment_len = 0;        // samples per lead of the run's segments
+  int64_t max_tokens = 1024;
+  int64_t min_ecg_tokens = 250;
+  uint64_t seed = 0;
+};
+
+struct ElmSetup {
+  std::unique_ptr<common::text::Tokenizer> tokenizer;  // with the added tokens
+  common::text::ChatTemplate chat_template;
+  std::unique_ptr<nn::Elm> elm;
+  nn::LoraAdapter adapter{nullptr};  // null without LoRA
+  nn::AddedRows added;
+  common::repr::RepresentationOptions representation;
+  ElmExampleOptions examples;
+  std::string elm_kind;  // "llava" | "encoder_free" | "ecg_byte"
+};
+
+absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& inputs);
+
+// The trainable parameters of `setup` (the ELM's, then the adapter's) for the optimizer.
+std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(ElmSetup& setup);
+
+}  // namespace ecgbench::worker
