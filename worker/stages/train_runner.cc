@@ -283,6 +283,16 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
     }
     if (!artifacts.tokenizer_path.empty()) request.extra_files.push_back({"ecg_byte_tokenizer.json", artifacts.tokenizer_path});
     request.card.representation = representation.value("kind", std::string());
+    const nlohmann::json data = run.params.value("data", nlohmann::json::object());
+    request.card.datasets.push_back(data.value("base", std::string()));
+    if (data.contains("mapped") && data["mapped"].is_array()) {
+      for (const nlohmann::json& m : data["mapped"]) {
+        if (m.is_string()) request.card.datasets.push_back(m.get<std::string>());
+      }
+    }
+    request.card.fold = absl::StrCat("fold ", run.test_fold + 1, " held out (seed ", run.fold_seed, ")");
+    request.card.spec_text = run.params.dump(2);  // the sections this stage ran with
+    request.card.spec_language = "json";
     request.card.training.steps = optimizer.step();
     request.card.training.epochs = summary->epochs_completed;
     if (!summary->train_losses.empty()) request.card.training.final_train_loss = summary->train_losses.back();
