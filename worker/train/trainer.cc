@@ -109,6 +109,7 @@ absl::StatusOr<double> Validate(BatchSource<Batch>& source, const TrainerHooks<B
   while (true) {
     ECGBENCH_ASSIGN_OR_RETURN(std::optional<Batch> batch, source.Next());
     if (!batch) break;
+    if (hooks.count_rows(*batch) == 0) continue;  // every row skipped as bad
     const nn::LossSum loss = hooks.loss(*batch);
     sum += loss.sum.item<double>();
     tokens += loss.tokens;
@@ -208,6 +209,9 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainerOptions& options, Optimize
       double local_sum = 0;
       for (size_t i = 0; i < micro.size(); ++i) {
         if (bucketer != nullptr) bucketer->set_sync(i + 1 == micro.size());
+        // A micro-batch whose rows were all skipped (bad samples) has nothing to run; the bucketer
+        // still syncs at Finish (parameters without a fresh gradient contribute what they hold).
+        if (hooks.count_rows(micro[i]) == 0) continue;
         const nn::LossSum loss = hooks.loss(micro[i]);
         // The bucketer averages over ranks: scale by world so the result is sum / global tokens.
         (loss.sum * (static_cast<double>(world) / global_tokens)).backward();

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cstring>
 #include <numeric>
 #include <thread>
@@ -281,17 +282,19 @@ TEST(ElmLoaderTest, StopsWhileBuildersAreBusy) {
   ASSERT_TRUE(loader->Start({0, 0}, long_order).ok());
   absl::Status last;
   int64_t read = 0;
+  std::atomic<bool> done{false};
   std::thread consumer([&] {
     while (true) {
       auto b = loader->Next();
       if (!b.ok()) {
         last = b.status();
+        done = true;
         return;
       }
       ++read;
     }
   });
-  while (loader->stats().batches < 2) std::this_thread::yield();
+  while (loader->stats().batches < 2 && !done) std::this_thread::yield();
   loader->Stop();
   consumer.join();
   EXPECT_EQ(last.code(), absl::StatusCode::kCancelled) << last;

@@ -257,6 +257,44 @@ TEST(Trainer, ResumeReproducesTheUninterruptedRunBitwise) {
   fs::remove_all(root_ref);
 }
 
+// A micro-batch with no rows (all skipped as bad) is not run, and the step still happens.
+TEST(Trainer, EmptyMicroBatchesAreSkipped) {
+  class WithEmpty final : public BatchSource<torch::Tensor> {
+   public:
+    explicit WithEmpty(TensorSource& inner) : inner_(inner) {}
+    absl::Status StartEpoch(int64_t e, int64_t s) override {
+      n_ = 0;
+      return inner_.StartEpoch(e, s);
+    }
+    absl::StatusOr<std::optional<torch::Tensor>> Next() override {
+      if (n_++ == 1) return std::optional<torch::Tensor>(torch::empty({0, 9}));
+      return inner_.Next();
+    }
+
+   private:
+    TensorSource& inner_;
+    int n_ = 0;
+  };
+  Model m;
+  Optimizer opt = MakeOptimizer(m);
+  TensorSource inner(4, 4, 8);
+  WithEmpty source(inner);
+  TrainerHooks<torch::Tensor> hooks = m.Hooks();
+  int calls = 0;
+  const auto loss = hooks.loss;
+  hooks.loss = [&](const torch::Tensor& b) {
+    ++calls;
+    EXPECT_GT(b.size(0), 0);
+    return loss(b);
+  };
+  TrainerOptions options;
+  options.grad_accum = 2;
+  const absl::StatusOr<TrainSummary> s = RunTraining(options, opt, Schedule(), source, nullptr, hooks);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(calls, 4);      // the 4 real batches
+  EXPECT_EQ(s->steps, 3);   // 5 micro-batches in pairs: (real, empty), (real, real), (real)
+}
+
 TEST(Trainer, CancelStopsWithoutACheckpoint) {
   Model m;
   Optimizer opt = MakeOptimizer(m);
