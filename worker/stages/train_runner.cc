@@ -4,6 +4,7 @@
 #include <ATen/Context.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -125,7 +126,11 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   }
 
   torch::manual_seed(static_cast<int64_t>(seed));
-  if (spec.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  if (spec.deterministic) {
+    // cuBLAS needs a fixed workspace for reproducible GEMMs; set before the first CUDA call.
+    ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  }
   const bool cuda = torch::cuda::is_available();
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 
