@@ -1,10 +1,12 @@
 // ecgbench-worker: runs stage tasks for the ECG-Bench coordinator. Flags here; wiring in
 // worker_main.cc. Exit codes: 0 clean shutdown, 1 fatal error, 2 bad flags.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "common/util/allocator.h"
+#include "worker/nn/random_model_folder.h"
 #include "worker/stages/environment.h"
 #include "worker/worker_main.h"
 
@@ -42,10 +44,35 @@ int main(int argc, char** argv) {
   app.add_option("--artifact-root", flags.artifact_root,
                  "Root of the content-addressed artifacts (segment stores, ...), shared by all workers")
       ->capture_default_str();
+  std::string random_model_dir;
+  ecgbench::worker::nn::RandomModelOptions random_model;
+  app.add_option("--write-random-model", random_model_dir,
+                 "Write a small random Llama-architecture model folder (config.json, model.safetensors, "
+                 "byte-level tokenizer.json) to DIR and exit: a stand-in LLM where no weights can be downloaded");
+  app.add_option("--random-model-hidden", random_model.hidden_size, "Hidden size of --write-random-model")
+      ->check(CLI::Range(8, 8192))
+      ->capture_default_str();
+  app.add_option("--random-model-layers", random_model.layers, "Layers of --write-random-model")
+      ->check(CLI::Range(1, 128))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? w::kExitOk : w::kExitBadFlags;
+  }
+  if (!random_model_dir.empty()) {
+    random_model.intermediate_size = 2 * random_model.hidden_size;
+    random_model.heads = std::max<int64_t>(1, random_model.hidden_size / 16);
+    random_model.kv_heads = random_model.heads % 2 == 0 ? random_model.heads / 2 : random_model.heads;
+    const absl::Status written = ecgbench::worker::nn::WriteRandomModelFolder(random_model_dir, random_model);
+    if (!written.ok()) {
+      std::fprintf(stderr, "ecgbench-worker: %s\n", written.ToString().c_str());
+      return w::kExitFatal;
+    }
+    std::printf("wrote a random %lld-layer, %lld-wide Llama-architecture model to %s\n",
+                static_cast<long long>(random_model.layers), static_cast<long long>(random_model.hidden_size),
+                random_model_dir.c_str());
+    return w::kExitOk;
   }
   if (!flags.metrics_port_file.empty() && flags.metrics_listen.empty()) {
     std::fprintf(stderr, "ecgbench-worker: --metrics-port-file needs --metrics-listen\n");

@@ -11,7 +11,7 @@
 namespace ecgbench::common {
 namespace {
 
-TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessAndDataset) {
+TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessDatasetTokenizerAndTrain) {
   std::ifstream in(ECGBENCH_QUICKSTART_SPEC);
   ASSERT_TRUE(in.good()) << "cannot read " << ECGBENCH_QUICKSTART_SPEC;
   std::stringstream text;
@@ -28,7 +28,7 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessAndDataset) {
   EXPECT_EQ(probe.tasks[0].ranks, 2);
   EXPECT_EQ(probe.tasks[0].per_rank.cpu_cores, 1);
   EXPECT_EQ(probe.params["duration_s"], 3.0);
-  ASSERT_EQ(plan->runs[0].stages.size(), 4u);
+  ASSERT_EQ(plan->runs[0].stages.size(), 5u);
   const StagePlan& pre = plan->runs[0].stages[1];
   EXPECT_EQ(pre.kind, "preprocess");
   EXPECT_TRUE(pre.depends_on.empty());
@@ -44,6 +44,13 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessAndDataset) {
   EXPECT_EQ(tokenizer.kind, "tokenizer");
   EXPECT_EQ(tokenizer.depends_on, std::vector<std::string>{"dataset"});
   EXPECT_EQ(tokenizer.params["representation"]["ecg_byte"]["merges"], 500);
+  const StagePlan& train = plan->runs[0].stages[4];
+  EXPECT_EQ(train.kind, "train");
+  EXPECT_EQ(train.depends_on, (std::vector<std::string>{"dataset", "tokenizer"}));
+  ASSERT_EQ(train.tasks.size(), 1u);
+  EXPECT_EQ(train.tasks[0].ranks, 2);
+  EXPECT_EQ(train.params["model"]["llm"]["path"], ".ecgbench/models/random-llama");
+  EXPECT_EQ(train.params["train"]["max_steps"], 30);
 }
 
 }  // namespace
