@@ -47,8 +47,9 @@ class Tokenizer {
 
 // Implemented in common/text/tokenizers (library ecgbench_text_tokenizers).
 // Loads `path`: a tokenizer.json file, or a directory holding tokenizer.json, or a directory with
-// GPT-2's vocab.json + merges.txt. The model type comes from the file (BPE with a ByteLevel
-// pre-tokenizer/decoder, or BPE with byte_fallback and the SentencePiece normalizer/decoder).
+// GPT-2's vocab.json + merges.txt, or BERT's vocab.txt (file or directory). The model type comes
+// from the file (BPE with a ByteLevel pre-tokenizer/decoder, BPE with byte_fallback and the
+// SentencePiece normalizer/decoder, or WordPiece with the BERT normalizer and pre-tokenizer).
 // Errors name the file and the field: NotFound, InvalidArgument (malformed or unsupported, e.g.
 // "tokenizer.json: field \"model.type\": Unigram is not supported (BPE only)").
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path);

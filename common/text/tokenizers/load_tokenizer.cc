@@ -1,6 +1,6 @@
-// LoadTokenizer (common/text/tokenizer.h): reads tokenizer.json or GPT-2's vocab.json + merges.txt
-// and picks the implementation from the file's pre-tokenizer (ByteLevel: byte-level BPE; none:
-// SentencePiece-style BPE).
+// LoadTokenizer (common/text/tokenizer.h): reads tokenizer.json, GPT-2's vocab.json + merges.txt or
+// BERT's vocab.txt and picks the implementation from the file's model type (WordPiece: wordpiece.h)
+// and pre-tokenizer (ByteLevel: byte-level BPE; none: SentencePiece-style BPE).
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -11,6 +11,7 @@
 #include "common/text/tokenizers/byte_level_bpe.h"
 #include "common/text/tokenizers/sentencepiece_bpe.h"
 #include "common/text/tokenizers/tokenizer_spec.h"
+#include "common/text/tokenizers/wordpiece.h"
 #include "common/util/files.h"
 #include "common/util/status_macros.h"
 
@@ -34,6 +35,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> FromGpt2Files(const std::string& voca
   return FromSpec(std::move(spec));
 }
 
+absl::StatusOr<std::unique_ptr<Tokenizer>> WordPiece(const std::string& path) {
+  ECGBENCH_ASSIGN_OR_RETURN(auto t, LoadWordPieceTokenizer(path));
+  return std::unique_ptr<Tokenizer>(std::move(t));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {
@@ -44,14 +50,22 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path
     if (FileExists(json)) return LoadTokenizer(json);
     const std::string vocab = (fs::path(path) / "vocab.json").string(), merges = (fs::path(path) / "merges.txt").string();
     if (FileExists(vocab) && FileExists(merges)) return FromGpt2Files(vocab, merges);
-    return absl::NotFoundError(absl::StrCat(path, ": no tokenizer.json, nor vocab.json + merges.txt, in this directory"));
+    if (FileExists((fs::path(path) / "vocab.txt").string())) return WordPiece(path);
+    return absl::NotFoundError(
+        absl::StrCat(path, ": no tokenizer.json, nor vocab.json + merges.txt, nor vocab.txt, in this directory"));
   }
   if (!FileExists(path)) return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
   if (absl::EndsWith(path, "vocab.json")) {
     const std::string merges = (fs::path(path).parent_path() / "merges.txt").string();
     if (FileExists(merges)) return FromGpt2Files(path, merges);
   }
+  if (absl::EndsWith(path, "vocab.txt")) return WordPiece(path);
   ECGBENCH_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  if (TokenizerJsonModelType(text) == "WordPiece") {
+    ECGBENCH_ASSIGN_OR_RETURN(WordPieceSpec spec, ParseWordPieceTokenizerJson(text, path));
+    ECGBENCH_ASSIGN_OR_RETURN(auto t, WordPieceTokenizer::Create(std::move(spec)));
+    return std::unique_ptr<Tokenizer>(std::move(t));
+  }
   ECGBENCH_ASSIGN_OR_RETURN(TokenizerSpec spec, ParseTokenizerJson(text, path));
   return FromSpec(std::move(spec));
 }

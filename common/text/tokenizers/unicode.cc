@@ -227,15 +227,12 @@ void AppendUtf8Lossy(std::string_view bytes, std::string* out) {
   }
 }
 
-void AppendNfc(std::string_view text, std::string* out) {
-  std::vector<char32_t> cps;
-  std::vector<uint32_t> offsets;
-  if (!DecodeUtf8(text, &cps, &offsets).ok() ||
-      std::all_of(cps.begin(), cps.end(), [](char32_t c) { return c < 0x300; })) {
-    out->append(text);
-    return;
-  }
-  std::vector<char32_t> d;
+namespace {
+
+// Canonical decomposition of `cps` in canonical order (NFD), into *out.
+void DecomposeOrdered(const std::vector<char32_t>& cps, std::vector<char32_t>* out) {
+  std::vector<char32_t>& d = *out;
+  d.clear();
   d.reserve(cps.size() + 8);
   for (char32_t cp : cps) Decompose(cp, &d);
   // Canonical ordering: stable sort of each run of non-starters by combining class.
@@ -250,6 +247,33 @@ void AppendNfc(std::string_view text, std::string* out) {
                      [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); });
     i = j;
   }
+}
+
+}  // namespace
+
+void AppendNfd(std::string_view text, std::string* out) {
+  std::vector<char32_t> cps;
+  std::vector<uint32_t> offsets;
+  if (!DecodeUtf8(text, &cps, &offsets).ok() ||
+      std::all_of(cps.begin(), cps.end(), [](char32_t c) { return c < 0xC0; })) {
+    out->append(text);
+    return;
+  }
+  std::vector<char32_t> d;
+  DecomposeOrdered(cps, &d);
+  for (char32_t cp : d) AppendUtf8(cp, out);
+}
+
+void AppendNfc(std::string_view text, std::string* out) {
+  std::vector<char32_t> cps;
+  std::vector<uint32_t> offsets;
+  if (!DecodeUtf8(text, &cps, &offsets).ok() ||
+      std::all_of(cps.begin(), cps.end(), [](char32_t c) { return c < 0x300; })) {
+    out->append(text);
+    return;
+  }
+  std::vector<char32_t> d;
+  DecomposeOrdered(cps, &d);
   // Canonical composition.
   if (!d.empty()) {
     size_t starter = 0, kept = 1;
