@@ -127,6 +127,7 @@ int RunWorker(const WorkerFlags& flags) {
   stage_options.dataset.artifact_root = flags.artifact_root;
   stage_options.tokenizer.artifact_root = flags.artifact_root;
   stage_options.pretrain.artifact_root = flags.artifact_root;
+  stage_options.pretrain.text_encoder = BertTextEmbedderFactory();
   stage_options.train.artifact_root = flags.artifact_root;
   if (absl::Status s = RegisterBuiltinStages(registry, stage_options); !s.ok()) return Fatal(s.ToString());
 

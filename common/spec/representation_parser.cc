@@ -38,7 +38,8 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// Reads `encoder:` (a name or {name?, path?, pretrain?}); returns false when invalid.
+// Reads `encoder:` (a name or {name?, path?, pretrain?, preset?, text_encoder?}); returns false
+// when invalid.
 bool ParseEncoder(SectionReader& r, EncoderSpec* out) {
   const SpecNode& node = *r.Get("encoder");
   const std::string path = r.PathOf("encoder");
@@ -55,6 +56,8 @@ bool ParseEncoder(SectionReader& r, EncoderSpec* out) {
   const bool has_name = enc.Enum("name", Encoders(), &out->name);
   const bool has_path = enc.String("path", &out->path);
   enc.Bool("pretrain", &out->pretrain);
+  const bool has_preset = enc.Enum("preset", {"base", "tiny"}, &out->preset);
+  const bool has_text = enc.String("text_encoder", &out->text_encoder);
   enc.Finish();
   if (r.diag()->size() != errors) return false;
   if (!has_name && !has_path) {
@@ -66,6 +69,16 @@ bool ParseEncoder(SectionReader& r, EncoderSpec* out) {
     r.diag()->Error(enc.PathOf(has_path ? "path" : "pretrain"),
                     enc.KeyLine(has_path ? "path" : "pretrain"),
                     "encoder none takes no path and no pretraining");
+    return false;
+  }
+  if (has_preset && !(out->name == "st_mem" || out->name == "mtae" || out->name == "mlae" || out->name == "merl")) {
+    r.diag()->Error(enc.PathOf("preset"), enc.KeyLine("preset"),
+                    "preset applies to the ECG encoders st_mem, mtae, mlae and merl");
+    return false;
+  }
+  if (has_text && out->name != "merl") {
+    r.diag()->Error(enc.PathOf("text_encoder"), enc.KeyLine("text_encoder"),
+                    "text_encoder is the frozen report encoder of merl pretraining");
     return false;
   }
   if (out->pretrain && out->name == "projection") {

@@ -47,6 +47,8 @@ struct EncoderSpec {
   std::string name = "projection";
   std::string path;       // checkpoint or model directory; empty: resolved by the worker
   bool pretrain = false;  // true: a "pretrain" stage trains the encoder first
+  std::string preset;        // ECG encoders built here: base (upstream's sizes) | tiny; empty: base
+  std::string text_encoder;  // merl pretraining: the frozen BERT folder (e.g. MedCPT-Query-Encoder)
 };
 
 struct EcgByteSpec {

@@ -1,5 +1,5 @@
 // The stage kinds this worker binary ships, registered in one place: "probe", "preprocess",
-// "dataset", "tokenizer", "pretrain" (Signal2Vec) and "train" (ELM fine-tuning); evaluate arrives
+// "dataset", "tokenizer", "pretrain" (Signal2Vec, ECG encoders) and "train" (ELM fine-tuning); evaluate arrives
 // with a later issue.
 // Torch-free header.
 #pragma once

@@ -121,6 +121,7 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
       in.representation["encoder"].contains("path") && in.representation["encoder"]["path"].is_string()) {
     encoder_path = in.representation["encoder"]["path"].get<std::string>();
   }
+  if (encoder_path.empty()) encoder_path = in.pretrained_encoder;
   const int64_t encoder_tokens = in.representation.value("encoder_tokens", int64_t{1});
 
   nn::ElmOptions options;
@@ -152,7 +153,7 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
       if (encoder_path.empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
             "representation.encoder.path: the ", encoder, " encoder needs trained weights (a file written by "
-            "SaveEcgEncoder); encoder pretraining in the pipeline is not available for it yet"));
+            "SaveEcgEncoder) or a pretrain stage (representation.encoder.pretrain: true)"));
       }
       ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::EcgEncoder> ecg, nn::LoadEcgEncoder(encoder_path));
       elm_encoder = std::make_unique<EcgEncoderAdapter>(std::move(ecg), encoder_tokens);

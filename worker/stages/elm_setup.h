@@ -7,7 +7,8 @@
 // Representation -> ELM (checked here with a clear error; the spec validator checks it earlier):
 //   signal + projection                  encoder-free (one placeholder)
 //   signal + st_mem | mtae | mlae | merl LLaVA-style; the encoder's weights from encoder.path
-//                                        (a file written by SaveEcgEncoder)
+//                                        (a file written by SaveEcgEncoder), else from the
+//                                        pretrain stage (pretrained_encoder)
 //   image | stacked_signal + a vision    LLaVA-style; encoder.path is a Hugging Face CLIP / SigLIP /
 //     encoder                            ViT folder
 //   token (encoder none)                 ECG-Byte end to end
@@ -39,6 +40,8 @@ struct ElmSetupInputs {
   nlohmann::json representation;  // the stage params' representation section
   common::ModelSpec model;
   common::repr::RepresentationArtifacts artifacts;  // ECG-Byte tokenizer, percentiles, vision config
+  // The pretrain stage's encoder file (PretrainedEncoderPath), used when encoder.path is empty.
+  std::string pretrained_encoder;
   int64_t segment_len = 0;        // samples per lead of the run's segments
   int64_t max_tokens = 1024;
   int64_t min_ecg_tokens = 250;

@@ -1,4 +1,5 @@
-// The pretrain stage; for Signal2Vec: tokenizer + training-fold segments -> token sequences -> skip-gram embeddings.
+// The pretrain stage: dispatch by encoder; Signal2Vec here (tokenizer + training-fold segments ->
+// token sequences -> skip-gram embeddings), the ECG encoders in encoder_pretrain.cc.
 #include "worker/stages/pretrain_runner.h"
 
 #include <vector>
@@ -12,6 +13,7 @@
 #include "common/repr/signal/percentile_stats.h"
 #include "common/repr/signal2vec/signal2vec_model.h"
 #include "common/util/status_macros.h"
+#include "worker/stages/encoder_pretrain.h"
 #include "worker/stages/run_data.h"
 #include "worker/train/signal2vec_trainer.h"
 
@@ -66,9 +68,21 @@ absl::StatusOr<TaskResult> PretrainRunner::Run(TaskContext& ctx) {
     return absl::InvalidArgumentError(absl::StrCat("pretrain params: ", e.what()));
   }
   if (encoder == "signal2vec") return RunSignal2Vec(ctx);
+  if (encoder == "st_mem" || encoder == "mtae" || encoder == "mlae" || encoder == "merl") {
+    return RunEncoderPretrain(ctx, options_);
+  }
   return absl::FailedPreconditionError(absl::StrCat("pretraining the ", encoder.empty() ? "vision" : encoder,
                                                     " encoder is not supported by this worker; give "
                                                     "representation.encoder.path (pretrained weights) instead"));
+}
+
+std::string PretrainedEncoderPath(const v1::Assignment& assignment) {
+  const nlohmann::json in = nlohmann::json::parse(assignment.inputs_json(), nullptr, /*allow_exceptions=*/false);
+  if (!in.is_object() || !in.contains("pretrain") || !in["pretrain"].is_array() || in["pretrain"].empty()) return "";
+  const nlohmann::json& result = in["pretrain"][0];
+  if (!result.is_object() || result.value("kind", std::string()) != "ecg_encoder") return "";
+  const auto it = result.find("encoder");
+  return it != result.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 absl::StatusOr<TaskResult> PretrainRunner::RunSignal2Vec(TaskContext& ctx) {

@@ -19,6 +19,7 @@
 #include "common/util/status_macros.h"
 #include "worker/data/elm_loader.h"
 #include "worker/stages/elm_setup.h"
+#include "worker/stages/pretrain_runner.h"
 #include "worker/stages/run_data.h"
 #include "worker/train/collective/gloo_collective.h"
 #include "worker/train/collective/shard_indices.h"
@@ -117,6 +118,8 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   key.AddInput("dataset", run.dataset_key);
   const common::repr::RepresentationArtifacts artifacts = FindArtifacts(assignment);
   if (!artifacts.tokenizer_path.empty()) key.AddInput("tokenizer", artifacts.tokenizer_path);
+  const std::string pretrained_encoder = PretrainedEncoderPath(assignment);
+  if (!pretrained_encoder.empty()) key.AddInput("pretrained_encoder", pretrained_encoder);
   const std::string hash = key.Hex();
   ECGBENCH_ASSIGN_OR_RETURN(const std::string artifact, ecg::ArtifactDir(options_.artifact_root, "train", hash));
   const std::string export_dir = artifact + "/export";
@@ -138,6 +141,7 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   in.representation = representation;
   in.model = model;
   in.artifacts = artifacts;
+  in.pretrained_encoder = pretrained_encoder;
   in.segment_len = run.store->segment_length();
   in.max_tokens = spec.max_tokens;
   in.min_ecg_tokens = spec.min_ecg_tokens;
@@ -284,7 +288,10 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
     }
     if (setup.elm->encoder() != nullptr) {
       request.encoder.kind = representation.value("encoder", nlohmann::json::object()).value("name", std::string());
-      request.encoder.path = representation.value("encoder", nlohmann::json::object()).value("path", std::string());
+      const nlohmann::json path =
+          representation.value("encoder", nlohmann::json::object()).value("path", nlohmann::json());
+      const bool given = path.is_string() && !path.get<std::string>().empty();
+      request.encoder.path = given ? path.get<std::string>() : pretrained_encoder;  // null: the pretrained one
     }
     if (!artifacts.tokenizer_path.empty()) request.extra_files.push_back({"ecg_byte_tokenizer.json", artifacts.tokenizer_path});
     request.card.representation = representation.value("kind", std::string());

@@ -75,6 +75,13 @@ std::vector<InvalidCase> Cases() {
        Cat(kDataHead, "representation: {encoder: {name: projection, pretrain: true}}\n"),
        "representation.encoder.pretrain: encoder projection has no pretraining stage (it trains "
        "with the LLM) (spec.yaml:5)"},
+      {"preset_on_vision",
+       Cat(kDataHead, "representation: {kind: image, encoder: {name: clip, preset: tiny}}\n"),
+       "representation.encoder.preset: preset applies to the ECG encoders st_mem, mtae, mlae and merl (spec.yaml:5)"},
+      {"text_encoder_on_st_mem",
+       Cat(kDataHead, "representation: {encoder: {name: st_mem, pretrain: true, text_encoder: /m}}\n"),
+       "representation.encoder.text_encoder: text_encoder is the frozen report encoder of merl pretraining "
+       "(spec.yaml:5)"},
       {"folds_k", Cat(kDataHead, "  folds: {k: 1}\n"),
        "data.folds.k: expected an integer in 2..100, got 1 (spec.yaml:5)"},
       {"fold_beyond_k", Cat(kDataHead, "  fold: 6\n"),

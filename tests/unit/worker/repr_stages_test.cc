@@ -168,12 +168,13 @@ TEST_F(ReprStagesTest, PretrainSignal2VecEmbedsTheTokenizerVocabulary) {
   auto r2 = PretrainRunner({root_ + "/artifacts"}).Run(again);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->results.at("reused"), 1);
-  // Other encoders have no pretraining in this worker: a clear, non-retryable error.
-  nlohmann::json st_mem = {{"kind", "signal"}, {"encoder", {{"name", "st_mem"}, {"pretrain", true}}}};
-  RecordingContext other(Stage("pretrain", st_mem));
+  // The vision encoders have no pretraining in this worker (the ECG encoders do:
+  // encoder_pretrain_test.cc): a clear, non-retryable error.
+  nlohmann::json clip = {{"kind", "image"}, {"encoder", {{"name", "clip"}, {"pretrain", true}}}};
+  RecordingContext other(Stage("pretrain", clip));
   const absl::Status st = PretrainRunner({root_ + "/artifacts"}).Run(other).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(st.message(), "pretraining the st_mem encoder is not supported by this worker; give "
+  EXPECT_EQ(st.message(), "pretraining the clip encoder is not supported by this worker; give "
                           "representation.encoder.path (pretrained weights) instead");
   // Signal2Vec without any tokenizer.
   RecordingContext no_tok(Stage("pretrain", rep));

@@ -65,9 +65,11 @@ TEST(TorchGuardTest, PassesResultsAndCheckpointSupportThrough) {
 TEST(BuiltinStagesTest, RegistersTheBuiltinKinds) {
   StageRegistry registry;
   ASSERT_TRUE(RegisterBuiltinStages(registry).ok());
-  EXPECT_EQ(registry.Kinds(), (std::vector<std::string>{"dataset", "preprocess", "pretrain", "probe", "tokenizer"}));
+  EXPECT_EQ(registry.Kinds(),
+            (std::vector<std::string>{"dataset", "preprocess", "pretrain", "probe", "tokenizer", "train"}));
   EXPECT_NE(registry.Create("probe"), nullptr);
-  EXPECT_EQ(registry.Create("train"), nullptr);
+  EXPECT_NE(registry.Create("train"), nullptr);
+  EXPECT_EQ(registry.Create("evaluate"), nullptr);
   EXPECT_EQ(RegisterBuiltinStages(registry),
             absl::AlreadyExistsError("stage kind \"probe\" is already registered"));
 }
