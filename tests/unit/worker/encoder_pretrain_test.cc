@@ -15,6 +15,7 @@
 #include "common/util/ids.h"
 #include "nlohmann/json.hpp"
 #include "tests/unit/worker/recording_context.h"
+#include "tests/unit/worker/run_stages.h"
 #include "worker/nn/ecg_encoders/encoder_io.h"
 #include "worker/nn/random_model_folder.h"
 #include "worker/stages/dataset_runner.h"
@@ -97,22 +98,9 @@ class EncoderPretrainTest : public ::testing::Test {
                      {"nan", "skip"},
                      {"fold", 2},
                      {"folds", {{"k", 3}, {"seed", 7}, {"group_by", "patient"}}}};
-    v1::Assignment pre;
-    pre.set_stage_kind("preprocess");
-    pre.set_num_shards(1);
-    pre.set_cpu_cores(1);
-    pre.set_params_json(json{{"data", *data_}}.dump());
-    RecordingContext pctx(pre);
-    auto p = PreprocessRunner({*root_ + "/artifacts"}).Run(pctx);
-    ASSERT_TRUE(p.ok()) << p.status();
-    v1::Assignment ds;
-    ds.set_stage_kind("dataset");
-    ds.set_params_json(json{{"data", *data_}}.dump());
-    ds.set_inputs_json(json{{"preprocess", {json::parse(p->result_json)}}}.dump());
-    RecordingContext dctx(ds);
-    auto d = DatasetRunner({*root_ + "/artifacts"}).Run(dctx);
-    ASSERT_TRUE(d.ok()) << d.status();
-    dataset_result_ = new json(json::parse(d->result_json));
+    absl::StatusOr<json> dataset = test_support::RunPreprocessAndDataset(*data_, *root_ + "/artifacts");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    dataset_result_ = new json(*dataset);
     nn::RandomModelOptions model;
     model.hidden_size = 32;
     model.intermediate_size = 64;

@@ -14,6 +14,7 @@
 #include "common/util/ids.h"
 #include "nlohmann/json.hpp"
 #include "tests/unit/worker/recording_context.h"
+#include "tests/unit/worker/run_stages.h"
 #include "worker/stages/dataset_runner.h"
 #include "worker/stages/preprocess_runner.h"
 #include "worker/stages/pretrain_runner.h"
@@ -40,22 +41,9 @@ class ReprStagesTest : public ::testing::Test {
              {"filters", "none"},     {"nan", "skip"},            {"fold", 2},
              {"folds", {{"k", 3}, {"seed", 7}, {"group_by", "patient"}}}};
     // preprocess (one shard) -> dataset: the inputs of every later stage.
-    v1::Assignment pre;
-    pre.set_stage_kind("preprocess");
-    pre.set_num_shards(1);
-    pre.set_cpu_cores(1);
-    pre.set_params_json(nlohmann::json{{"data", data_}}.dump());
-    RecordingContext pctx(pre);
-    auto p = PreprocessRunner({root_ + "/artifacts"}).Run(pctx);
-    ASSERT_TRUE(p.ok()) << p.status();
-    v1::Assignment ds;
-    ds.set_stage_kind("dataset");
-    ds.set_params_json(nlohmann::json{{"data", data_}}.dump());
-    ds.set_inputs_json(nlohmann::json{{"preprocess", {nlohmann::json::parse(p->result_json)}}}.dump());
-    RecordingContext dctx(ds);
-    auto d = DatasetRunner({root_ + "/artifacts"}).Run(dctx);
-    ASSERT_TRUE(d.ok()) << d.status();
-    dataset_result_ = nlohmann::json::parse(d->result_json);
+    absl::StatusOr<nlohmann::json> dataset = test_support::RunPreprocessAndDataset(data_, root_ + "/artifacts");
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    dataset_result_ = *dataset;
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
 
