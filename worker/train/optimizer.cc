@@ -1,6 +1,9 @@
 // Adam / AdamW with clipping, frozen rows and checkpointable state (see optimizer.h).
 #include "worker/train/optimizer.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -8,6 +11,39 @@
 #include "absl/strings/str_join.h"
 
 namespace ecgbench::worker::train {
+namespace {
+
+// Sum of squares of `g` in float64. A contiguous float32 CPU tensor is read in place (each square
+// is exact in double; fixed chunks summed in order, so the result does not depend on the thread
+// count); anything else through a float64 copy.
+double SquaredSum(const torch::Tensor& g) {
+  if (!g.device().is_cpu() || g.scalar_type() != torch::kFloat || !g.is_contiguous()) {
+    return g.to(torch::kDouble).pow(2).sum().item<double>();
+  }
+  constexpr int64_t kChunk = int64_t{1} << 16;
+  const float* data = g.data_ptr<float>();
+  const int64_t n = g.numel(), chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks));
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t last = std::min(n, (c + 1) * kChunk);
+      double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // eight independent sums: vectorisable
+      int64_t i = c * kChunk;
+      for (; i + 8 <= last; i += 8) {
+        for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(data[i + l]) * static_cast<double>(data[i + l]);
+      }
+      for (; i < last; ++i) lanes[0] += static_cast<double>(data[i]) * static_cast<double>(data[i]);
+      double sum = 0;
+      for (const double lane : lanes) sum += lane;
+      partial[static_cast<size_t>(c)] = sum;
+    }
+  });
+  double total = 0;
+  for (const double value : partial) total += value;
+  return total;
+}
+
+}  // namespace
 
 absl::StatusOr<OptimizerKind> ParseOptimizerKind(const std::string& name) {
   if (name == "adam") return OptimizerKind::kAdam;
@@ -42,7 +78,7 @@ double Optimizer::GradNorm() const {
   torch::NoGradGuard no_grad;
   double sum = 0;
   for (const auto& [name, p] : params_) {
-    if (p.grad().defined()) sum += p.grad().to(torch::kDouble).pow(2).sum().item<double>();
+    if (p.grad().defined()) sum += SquaredSum(p.grad());
   }
   return std::sqrt(sum);
 }
@@ -93,7 +129,15 @@ void Optimizer::Step(double lr) {
     s.exp_avg_sq.mul_(b2).addcmul_(grad, grad, 1 - b2);
     const double bias1 = 1 - std::pow(b1, static_cast<double>(s.steps));
     const double bias2 = 1 - std::pow(b2, static_cast<double>(s.steps));
-    const torch::Tensor denom = (s.exp_avg_sq.sqrt() / std::sqrt(bias2)).add_(options_.eps);
+    // denom = sqrt(v) / sqrt(bias2) + eps in a reused buffer: no two temporaries of the parameter's
+    // size per step (page faults on large ones), the same kernels, so LibTorch AdamW's bits.
+    if (!scratch_.defined() || scratch_.numel() < p.numel() || scratch_.device() != p.device()) {
+      int64_t largest = 0;
+      for (const auto& named : params_) largest = std::max(largest, named.second.numel());
+      scratch_ = torch::empty({largest}, torch::dtype(torch::kFloat).device(p.device()));
+    }
+    torch::Tensor denom = scratch_.narrow(0, 0, p.numel()).view(p.sizes());
+    torch::sqrt_out(denom, s.exp_avg_sq).div_(std::sqrt(bias2)).add_(options_.eps);
     master.addcdiv_(s.exp_avg, denom, -lr / bias1);
     if (!master.is_same(p)) p.copy_(master);
   }

@@ -78,6 +78,7 @@ class Optimizer {
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::vector<State> state_;
   std::vector<FrozenRows> frozen_;
+  torch::Tensor scratch_;  // float32, the largest parameter's size: Step's denominator
   OptimizerOptions options_;
   int64_t step_ = 0;
 };
