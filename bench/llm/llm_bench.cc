@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -52,6 +54,7 @@ struct Options {
   int threads = 0;
   int64_t steps = 64;
   int reps = 3;
+  std::string only;  // "b1", "b8" or "train": run only that measurement (for profiling); empty: all
 };
 
 double Seconds(std::chrono::steady_clock::time_point start) {
@@ -122,6 +125,64 @@ double TrainStepSeconds(CausalLM& model, const Options& options, double* loss) {
   return Median(times);
 }
 
+// Bytes of the parameters a decode step reads: all but the token embeddings (a step gathers B rows
+// of them), unless the logits reuse them (tied).
+int64_t DecodeWeightBytes(CausalLM& model) {
+  int64_t bytes = 0;
+  for (const auto& item : model->named_parameters()) {
+    if (item.key() == "model.embed_tokens.weight" && model->lm_head) continue;
+    bytes += item.value().numel() * static_cast<int64_t>(item.value().element_size());
+  }
+  return bytes;
+}
+
+// Memory bandwidth on a buffer of `bytes`, best of 5 after a warm-up, in GB/s (1e9 bytes/s):
+// *read_threads: sum of a float32 buffer on --threads threads (bytes read / s); *read_one: the same
+// on one thread; *copy: std::memcpy on one thread (bytes copied / s; each is read and written).
+void MeasureBandwidth(int64_t bytes, int threads, double* read_threads, double* read_one, double* copy) {
+  const torch::Tensor source = torch::rand({bytes / 4});
+  torch::Tensor target = torch::empty_like(source);
+  const auto best = [](const std::function<void()>& run) {
+    run();
+    double fastest = 1e30;
+    for (int r = 0; r < 5; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      run();
+      fastest = std::min(fastest, Seconds(start));
+    }
+    return fastest;
+  };
+  const double size = static_cast<double>(source.numel() * 4);
+  *read_threads = size / best([&] { source.sum().item<float>(); }) / 1e9;
+  at::set_num_threads(1);
+  *read_one = size / best([&] { source.sum().item<float>(); }) / 1e9;
+  at::set_num_threads(threads);
+  *copy = size / best([&] { std::memcpy(target.data_ptr(), source.data_ptr(), source.numel() * 4); }) / 1e9;
+}
+
+// Max |difference| between the logits of one cached decode step in inference (no autograd: split
+// and fused projections, no mask) and the same position of a full forward with autograd on (the
+// plain path), on the prompt of batch 2: the optimised inference path computes the same model.
+double InferenceMatchesGraph(CausalLM& model) {
+  model->eval();
+  const torch::Tensor ids = Prompt(2, kPrefill + 1, model->config().vocab_size);
+  torch::Tensor step;
+  {
+    torch::NoGradGuard no_grad;
+    KvCache cache = model->NewCache();
+    DecoderInputs inputs;
+    inputs.input_ids = ids.narrow(1, 0, kPrefill);
+    model->forward(inputs, &cache);
+    inputs.input_ids = ids.narrow(1, kPrefill, 1);
+    step = model->forward(inputs, &cache).select(1, 0);
+  }
+  DecoderInputs inputs;
+  inputs.input_ids = ids;
+  const torch::Tensor full = model->forward(inputs).select(1, kPrefill).detach();
+  model->zero_grad(/*set_to_none=*/true);
+  return (step - full).abs().max().item<double>();
+}
+
 // Position-weighted sum of the tokens, modulo 1e9 (equal tokens give equal hashes).
 int64_t TokenHash(const torch::Tensor& tokens) {
   const torch::Tensor flat = tokens.reshape({-1});
@@ -163,14 +224,22 @@ int Run(const Options& options) {
   int64_t params = 0;
   for (const torch::Tensor& p : (*model)->parameters()) params += p.numel();
 
-  torch::Tensor tokens;
-  const double b1 = DecodeTokensPerSecond(*model, 1, options, &tokens);
-  const double b8 = DecodeTokensPerSecond(*model, 8, options, &tokens);
+  const double check = InferenceMatchesGraph(*model);
+  torch::Tensor tokens = torch::zeros({1}, torch::kLong);
+  const auto wanted = [&](const char* name) { return options.only.empty() || options.only == name; };
+  const double b1 = wanted("b1") ? DecodeTokensPerSecond(*model, 1, options, &tokens) : 0;
+  const double b8 = wanted("b8") ? DecodeTokensPerSecond(*model, 8, options, &tokens) : 0;
   const int64_t hash = TokenHash(tokens);
   double loss = 0;
-  const double train = TrainStepSeconds(*model, options, &loss);
-  std::printf("params=%lld decode_b1_tok_s=%.2f decode_b8_tok_s=%.2f train_step_s=%.4f loss=%.6f greedy=%lld\n",
-              static_cast<long long>(params), b1, b8, train, loss, static_cast<long long>(hash));
+  const double train = wanted("train") ? TrainStepSeconds(*model, options, &loss) : 0;
+  const int64_t weight_bytes = DecodeWeightBytes(*model);
+  double read_threads = 0, read_one = 0, copy = 0;
+  if (options.only.empty()) MeasureBandwidth(weight_bytes, options.threads, &read_threads, &read_one, &copy);
+  std::printf(
+      "params=%lld decode_b1_tok_s=%.2f decode_b8_tok_s=%.2f train_step_s=%.4f loss=%.6f greedy=%lld "
+      "check_max_diff=%.3g decode_weight_bytes=%lld read_gb_s=%.2f read1_gb_s=%.2f memcpy_gb_s=%.2f\n",
+      static_cast<long long>(params), b1, b8, train, loss, static_cast<long long>(hash), check,
+      static_cast<long long>(weight_bytes), read_threads, read_one, copy);
   return 0;
 }
 
@@ -193,6 +262,8 @@ int ParseArgs(int argc, char** argv, Options* options) {
         options->steps = std::stoll(value);
       } else if (flag == "--reps") {
         options->reps = std::stoi(value);
+      } else if (flag == "--only") {
+        options->only = value;
       } else {
         std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
         return 1;

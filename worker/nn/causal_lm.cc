@@ -3,6 +3,7 @@
 #include "worker/nn/causal_lm.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace ecgbench::worker::nn {
@@ -61,20 +62,46 @@ torch::Tensor DecoderModelImpl::forward(const DecoderInputs& inputs, KvCache* ca
   TORCH_CHECK(cache == nullptr || cache->num_layers() == config_.num_hidden_layers, "decoder: cache has ",
               cache == nullptr ? 0 : cache->num_layers(), " layers, model ", config_.num_hidden_layers);
   const int64_t past = cache == nullptr ? 0 : cache->length();
-  torch::Tensor mask = inputs.attention_mask;
-  if (!mask.defined()) mask = torch::ones({batch, past + len}, torch::TensorOptions().dtype(torch::kLong).device(h.device()));
-  TORCH_CHECK(mask.dim() == 2 && mask.size(0) == batch && mask.size(1) == past + len, "decoder: attention_mask must be [",
-              batch, ", ", past + len, "] (cached ", past, " + new ", len, "), got ", mask.sizes());
+  const torch::Tensor& mask = inputs.attention_mask;
+  TORCH_CHECK(!mask.defined() || (mask.dim() == 2 && mask.size(0) == batch && mask.size(1) == past + len),
+              "decoder: attention_mask must be [", batch, ", ", past + len, "] (cached ", past, " + new ", len, "), got ",
+              mask.sizes());
+  const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(h.device());
   torch::Tensor positions = inputs.position_ids;
-  if (!positions.defined()) positions = PositionIdsFromMask(mask, len);
+  if (!positions.defined()) {
+    // Without a mask every token is real: cumsum(ones) - 1 is the running index.
+    positions = mask.defined() ? PositionIdsFromMask(mask, len)
+                               : torch::arange(past, past + len, long_opts).expand({batch, len});
+  }
   TORCH_CHECK(positions.dim() == 2 && positions.size(0) == batch && positions.size(1) == len,
               "decoder: position_ids must be [", batch, ", ", len, "], got ", positions.sizes());
   const auto [cos, sin] = RopeCosSin(inv_freq_.to(h.device()), positions);
-  const torch::Tensor full = AllowedAttention(mask, len, 0);
+  // Additive masks (layers.h), built once per forward for all layers; without padding they are
+  // [1, 1, L, T]. A single new token may attend to every real token when the window (if any)
+  // reaches back to the first one: its mask is the padding alone, and none without padding.
+  const auto additive = [&](int64_t window) -> torch::Tensor {
+    const auto float_opts = h.options().dtype(torch::kFloat);
+    const float lowest = std::numeric_limits<float>::lowest();
+    if (len == 1 && (window == 0 || past < window)) {
+      if (!mask.defined()) return {};
+      const torch::Tensor real = mask.ne(0);
+      if (real.device().is_cpu() && real.all().item<bool>()) return {};
+      return torch::zeros({batch, 1, 1, past + 1}, float_opts)
+          .masked_fill_(real.logical_not().view({batch, 1, 1, past + 1}), lowest);
+    }
+    const torch::Tensor allowed =
+        AllowedAttention(mask.defined() ? mask : torch::ones({1, past + len}, long_opts), len, window);
+    return torch::zeros(allowed.sizes(), float_opts).masked_fill_(allowed.logical_not(), lowest);
+  };
+  const torch::Tensor full = additive(0);
   torch::Tensor sliding;
+  bool have_sliding = false;
   for (size_t i = 0; i < layer_modules_.size(); ++i) {
     const int64_t window = windows_[i];
-    if (window > 0 && !sliding.defined()) sliding = AllowedAttention(mask, len, window);
+    if (window > 0 && !have_sliding) {
+      sliding = additive(window);
+      have_sliding = true;
+    }
     LayerCache* layer_cache = cache == nullptr ? nullptr : &cache->layer(static_cast<int64_t>(i));
     h = layer_modules_[i]->forward(h, cos, sin, window > 0 ? sliding : full, layer_cache);
   }
@@ -95,7 +122,7 @@ CausalLMImpl::CausalLMImpl(const ModelConfig& config) : config_(config) {
 }
 
 torch::Tensor CausalLMImpl::Logits(const torch::Tensor& hidden) {
-  torch::Tensor logits = lm_head ? lm_head(hidden) : torch::nn::functional::linear(hidden, model->embed_tokens->weight);
+  torch::Tensor logits = FastLinear(hidden, lm_head ? lm_head->weight : model->embed_tokens->weight, torch::Tensor());
   if (final_softcap_ > 0) logits = torch::tanh(logits / final_softcap_) * final_softcap_;
   return logits;
 }
