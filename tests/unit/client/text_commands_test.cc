@@ -92,10 +92,14 @@ TEST(TextCommandsTest, BadInputExitsSixNamingTheLine) {
   EXPECT_EQ(r.code, 6);
   EXPECT_EQ(r.err, "ecgbench: " + dir / "ids.txt" + ":1: id 9999 at position 1 is not in the vocabulary (size 259)\n");
 
+  WriteFile(dir / "bad.json", "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}");
+  r = RunData({"text", "encode", "--tokenizer", dir / "bad.json"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.json" + ": field \"model.type\": Unigram is not supported (BPE only)\n");
   WriteFile(dir / "bad.json", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
   r = RunData({"text", "encode", "--tokenizer", dir / "bad.json"});
   EXPECT_EQ(r.code, 6);
-  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.json" + ": field \"model.type\": WordPiece is not supported (BPE only)\n");
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.json" + ": field \"model.unk_token\": \"[UNK]\" is not in the vocabulary\n");
 
   EXPECT_EQ(RunData({"text", "encode"}).code, 2);  // --tokenizer is required
   EXPECT_EQ(RunData({"text"}).code, 2);
