@@ -9,8 +9,8 @@
 //
 // Files under --dir, shared with the Python side:
 //   model/            config.json + model.safetensors (seeded random fp32 weights; written once)
-//   data_L<len>.safetensors   fixed synthetic batches (written once, seeded): for each kind
-//                     "<kind>.input_ids" / ".attention_mask" / ".labels" [K, B, len] and
+//   data_L<len>_B<batch>.safetensors   fixed synthetic batches (written once, seeded): for each
+//                     kind "<kind>.input_ids" / ".attention_mask" / ".labels" [K, B, len] and
 //                     "ef.signal" [K, B, 12, 1250] (see WriteData for the layout)
 //   init_<kind>_<regime>.safetensors   this run's trainable initial values that are not in the
 //                     model: "projection.weight" / ".bias" (ef), the LoRA tensors under PEFT keys
@@ -21,7 +21,6 @@
 // losses of every step, to check both sides run the same model). Like the worker, the program
 // raises glibc's mmap and trim thresholds at start (common/util/allocator.h). --trace FILE writes
 // the last step's autograd-profiler events (Chrome trace JSON; profiling slows that step).
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
@@ -29,8 +28,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <random>
