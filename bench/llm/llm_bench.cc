@@ -162,10 +162,10 @@ void MeasureBandwidth(int64_t bytes, int threads, double* read_threads, double* 
 
 // Max |difference| between the logits of one cached decode step in inference (no autograd: split
 // and fused projections, no mask) and the same position of a full forward with autograd on (the
-// plain path), on the prompt of batch 2: the optimised inference path computes the same model.
+// plain path), on the prompt of batch 1: the optimised inference path computes the same model.
 double InferenceMatchesGraph(CausalLM& model) {
   model->eval();
-  const torch::Tensor ids = Prompt(2, kPrefill + 1, model->config().vocab_size);
+  const torch::Tensor ids = Prompt(1, kPrefill + 1, model->config().vocab_size);
   torch::Tensor step;
   {
     torch::NoGradGuard no_grad;

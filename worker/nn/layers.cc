@@ -18,8 +18,15 @@ using common::model_io::ModelConfig;
 using common::model_io::RopeConfig;
 using common::model_io::RopeType;
 
-// FastLinear splits products of at most kSplitMaxRows rows, in blocks of kSplitBlock output features.
-constexpr int64_t kSplitMaxRows = 16;
+// at::parallel_for is a header template: it uses the intra-op threads only where this file is
+// compiled with OpenMP (LibTorch's CPU backend; worker/nn/CMakeLists.txt), and runs inline otherwise.
+#ifdef _OPENMP
+constexpr bool kParallel = true;
+#else
+constexpr bool kParallel = false;
+#endif
+// FastLinear splits one-row products in blocks of kSplitBlock output features. BLAS threads
+// products of two rows or more itself, and does so better than a split (measured on BLIS).
 constexpr int64_t kSplitBlock = 16;
 // Projections are fused for inference only while the fused copy stays below this size: it saves a
 // few microseconds of dispatch per call, which matters next to small GEMMs only, and it doubles the
@@ -30,7 +37,6 @@ torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
-bool Env(const char* name) { const char* v = std::getenv(name); return v != nullptr && v[0] == '1'; }  // PERF-TEMP
 bool RecordsGrad(const torch::Tensor& t) { return t.defined() && t.requires_grad() && at::GradMode::is_enabled(); }
 
 // proj(x), adjusted by the projection's hook when one is installed (LoRA).
@@ -88,12 +94,12 @@ torch::Tensor AppendToCache(torch::Tensor& buffer, int64_t length, const torch::
 
 torch::Tensor FastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   const int64_t in = weight.size(-1), out = weight.size(0);
-  const bool plain = RecordsGrad(x) || RecordsGrad(weight) || RecordsGrad(bias) || !x.device().is_cpu() ||
+  const bool plain = !kParallel || RecordsGrad(x) || RecordsGrad(weight) || RecordsGrad(bias) || !x.device().is_cpu() ||
                      weight.dim() != 2 || x.dim() == 0 || x.size(-1) != in || x.scalar_type() != weight.scalar_type() ||
                      (bias.defined() && bias.scalar_type() != weight.scalar_type()) || out < 2 * kSplitBlock ||
-                     at::get_num_threads() < 2 || at::in_parallel_region() || Env("PERF_NO_SPLIT");
+                     at::get_num_threads() < 2 || at::in_parallel_region();
   const int64_t rows = plain ? 0 : x.numel() / in;
-  if (plain || rows < 1 || rows > kSplitMaxRows) return torch::nn::functional::linear(x, weight, bias);
+  if (plain || rows != 1) return torch::nn::functional::linear(x, weight, bias);
   const torch::Tensor x2 = x.reshape({rows, in});
   torch::Tensor y = torch::empty({rows, out}, x.options());
   at::parallel_for(0, (out + kSplitBlock - 1) / kSplitBlock, 1, [&](int64_t begin, int64_t end) {
@@ -138,7 +144,7 @@ std::pair<torch::Tensor, torch::Tensor> FusedProjections::Get(const std::vector<
     if (t.is_inference() || !t.device().is_cpu()) return {};
     bytes += t.numel() * static_cast<int64_t>(t.element_size());
   }
-  if (bytes > kMaxFusedBytes || Env("PERF_NO_FUSE")) return {};
+  if (bytes > kMaxFusedBytes) return {};
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> weights(sources.begin(), sources.begin() + static_cast<int64_t>(parts.size()));
   weight_ = torch::cat(weights, 0);
@@ -277,7 +283,7 @@ torch::Tensor AttentionImpl::Attend(const torch::Tensor& q, const torch::Tensor&
     return As(torch::softmax(scores, -1), v.scalar_type());
   };
   const torch::Tensor bias = mask.defined() ? AdditiveMask(mask, torch::kFloat) : torch::Tensor();  // [B|1, 1, L, T]
-  if (at::GradMode::is_enabled() || !q.device().is_cpu() || blocks < 2 || at::get_num_threads() < 2 ||
+  if (!kParallel || at::GradMode::is_enabled() || !q.device().is_cpu() || blocks < 2 || at::get_num_threads() < 2 ||
       at::in_parallel_region()) {
     const torch::Tensor scores = As(torch::bmm(q3, k3.transpose(1, 2)), torch::kFloat).view({batch, kv_heads_, groups, len, total});
     const torch::Tensor p = probs(scores, bias.defined() ? bias.unsqueeze(1) : bias);

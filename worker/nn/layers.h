@@ -50,10 +50,10 @@ std::pair<torch::Tensor, torch::Tensor> RopeCosSin(const torch::Tensor& inv_freq
 torch::Tensor ApplyRope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 // x weight^T + bias (bias may be undefined), as torch::nn::functional::linear. When no gradient is
-// recorded and x has at most 16 rows (decode steps), the output features are split over the
-// intra-op threads, one BLAS call each: BLAS runs a one-row product on a single thread, and a decode
-// step is bound by reading the weights, which two cores read about twice as fast as one. Same
-// values up to float rounding.
+// recorded and x is one row (a batch-1 decode step), the output features are split over the
+// intra-op threads, one BLAS call each: BLAS runs a one-row product (GEMV) on a single thread, and
+// such a step is bound by reading the weights, which two cores read faster than one. Same values
+// up to float rounding.
 torch::Tensor FastLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
 
 // One layer's cached keys and values, [B, kv_heads, capacity, head_dim]; the first `length`
