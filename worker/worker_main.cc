@@ -129,6 +129,9 @@ int RunWorker(const WorkerFlags& flags) {
   stage_options.pretrain.artifact_root = flags.artifact_root;
   stage_options.pretrain.text_encoder = BertTextEmbedderFactory();
   stage_options.train.artifact_root = flags.artifact_root;
+  stage_options.evaluate.artifact_root = flags.artifact_root;
+  stage_options.score.artifact_root = flags.artifact_root;
+  stage_options.rag.artifact_root = flags.artifact_root;
   if (absl::Status s = RegisterBuiltinStages(registry, stage_options); !s.ok()) return Fatal(s.ToString());
 
   AgentOptions options;

@@ -19,11 +19,13 @@ void AddExperimentCommands(CLI::App& app, CommandContext& ctx, Action* action); 
 void AddWatchCommands(CLI::App& app, CommandContext& ctx, Action* action);        // watch
 void AddLogsCommands(CLI::App& app, CommandContext& ctx, Action* action);         // logs
 void AddResultsCommands(CLI::App& app, CommandContext& ctx, Action* action);      // results
+void AddReportCommands(CLI::App& app, CommandContext& ctx, Action* action);       // report (md/csv/json + PNG plots)
 void AddWorkersCommands(CLI::App& app, CommandContext& ctx, Action* action);      // workers
 void AddRunCommands(CLI::App& app, CommandContext& ctx, Action* action);          // run (embedded)
 void AddTokenizerCommands(CLI::App& app, CommandContext& ctx, Action* action);    // tokenizer (ECG-Byte)
 void AddEcgCommands(CLI::App& app, CommandContext& ctx, Action* action);          // ecg plot
 void AddTextCommands(CLI::App& app, CommandContext& ctx, Action* action);         // text encode|decode (LLM tokenizers)
+void AddScoreCommands(CLI::App& app, CommandContext& ctx, Action* action);        // score (metrics of a predictions file)
 
 // Watches `id` through `client` until it is terminal (progress bars on a terminal, plain lines
 // otherwise, JSON lines with json), prints the final summary and returns the exit code of the final

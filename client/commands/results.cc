@@ -1,4 +1,6 @@
-// `ecgbench results ID [--format table|csv|json]`.
+// `ecgbench results ID [--format table|csv|json] [--compare wilcoxon|paired_bootstrap|none]`: one row
+// per run; in table form followed by the statistics across folds/seeds and the paired comparisons
+// between variants when the matrix repeats variants over folds or seeds (client/ui/tables.h).
 #include <memory>
 
 #include "client/commands/commands.h"
@@ -12,6 +14,7 @@ namespace {
 struct ResultsOptions {
   std::string id;
   std::string format = "table";
+  std::string compare = "wilcoxon";
   bool json = false;
 };
 
@@ -21,7 +24,7 @@ int RunResults(CommandContext& ctx, const ResultsOptions& o) {
   ResultsFormat format = ResultsFormat::kTable;
   if (o.json || o.format == "json") format = ResultsFormat::kJson;
   else if (o.format == "csv") format = ResultsFormat::kCsv;
-  ctx.out() << RenderResults(*results, format) << std::flush;
+  ctx.out() << RenderResults(*results, format, o.compare) << std::flush;
   return kExitOk;
 }
 
@@ -33,6 +36,8 @@ void AddResultsCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   cmd->add_option("ID", o->id, "Experiment id")->required();
   cmd->add_option("--format", o->format, "Output format")->check(CLI::IsMember({"table", "csv", "json"}));
   cmd->add_flag("--json", o->json, "Same as --format json");
+  cmd->add_option("--compare", o->compare, "Paired test between variants over the same folds/seeds (table only)")
+      ->check(CLI::IsMember({"wilcoxon", "paired_bootstrap", "none"}));
   cmd->callback([&ctx, action, o] { *action = [&ctx, o] { return RunResults(ctx, *o); }; });
 }
 

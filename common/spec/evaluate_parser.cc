@@ -25,7 +25,7 @@ void ParseGeneration(SectionReader& r, GenerationSpec* out) {
 
 void ParseEvaluate(SectionReader& r, EvaluateSpec* out) {
   ParseGeneration(r, &out->generation);
-  r.EnumList("metrics", {"bleu", "rouge", "meteor", "bertscore", "accuracy"}, &out->metrics);
+  r.EnumList("metrics", {"bleu", "rouge", "meteor", "bertscore", "accuracy", "f1"}, &out->metrics);
   int bertscore_line = r.line();
   std::string bertscore_path = r.PathOf("bertscore");
   bool has_bertscore_path = false;

@@ -15,7 +15,7 @@ namespace {
 
 const std::vector<std::string>& Sections() {
   static const auto* kSections = new std::vector<std::string>{
-      "probe", "data", "representation", "model", "train", "evaluate", "resources"};
+      "probe", "data", "representation", "model", "train", "evaluate", "rag", "resources"};
   return *kSections;
 }
 

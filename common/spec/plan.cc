@@ -83,6 +83,12 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
     plan.stages.back().depends_on = inputs;
     inputs.push_back("pretrain");
   }
+  if (spec.rag && (spec.train || spec.evaluate)) {
+    // One task indexes the run's training segments; train and evaluate read the index.
+    plan.stages.push_back(MakeStage("rag", 1, 1, one_cpu, spec, {{"data", data}, {"rag", ToJson(*spec.rag)}}, run));
+    plan.stages.back().depends_on = {"dataset"};
+    inputs.push_back("rag");
+  }
   const nlohmann::json model = ToJson(spec.model);
   if (spec.train) {
     plan.stages.push_back(MakeStage("train", 1, res.ranks, per_rank, spec,
@@ -95,14 +101,22 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
     plan.stages.back().depends_on = inputs;
   }
   if (spec.evaluate) {
+    // The prompt budget of training (ECG-Byte slot cut), or its defaults for a zero-shot evaluation.
+    const TrainSpec train = spec.train.value_or(TrainSpec());
+    const nlohmann::json budget = {{"max_tokens", train.max_tokens}, {"min_ecg_tokens", train.min_ecg_tokens}};
     plan.stages.push_back(MakeStage("evaluate", res.eval_shards, 1, per_rank, spec,
                                     {{"data", data},
                                      {"representation", representation},
                                      {"model", model},
                                      {"evaluate", ToJson(*spec.evaluate)},
+                                     {"budget", budget},
                                      {"trained", spec.train.has_value()}},
                                     run));
-    plan.stages.back().depends_on = spec.train ? std::vector<std::string>{"train"} : inputs;
+    plan.stages.back().depends_on = inputs;  // the dataset (and tokenizer, pretrain) results, and:
+    if (spec.train) plan.stages.back().depends_on.push_back("train");
+    // One task joins the shards' predictions and computes the metrics of each ablation condition.
+    plan.stages.push_back(MakeStage("score", 1, 1, one_cpu, spec, {{"evaluate", ToJson(*spec.evaluate)}}, run));
+    plan.stages.back().depends_on = {"evaluate"};
   }
   return plan;
 }
@@ -165,8 +179,18 @@ absl::StatusOr<ExperimentPlan> PlanExperiment(const std::string& yaml_text,
       plan.description = spec.description;
       plan.priority = spec.priority;
     }
-    if (clean_before && diag.empty()) {
-      plan.runs.push_back(BuildRun(spec, static_cast<int>(i), Variant(axes, choice)));
+    if (!clean_before || !diag.empty()) continue;
+    if (spec.train && spec.train->ablation.size() > 1) {
+      // Training conditions are separate models: one run each, told apart by "train.ablation".
+      for (const std::string& condition : spec.train->ablation) {
+        ExperimentSpec one = spec;
+        one.train->ablation = {condition};
+        std::vector<std::pair<std::string, std::string>> variant = Variant(axes, choice);
+        variant.emplace_back("train.ablation", condition);
+        plan.runs.push_back(BuildRun(one, static_cast<int>(plan.runs.size()), std::move(variant)));
+      }
+    } else {
+      plan.runs.push_back(BuildRun(spec, static_cast<int>(plan.runs.size()), Variant(axes, choice)));
     }
   }
   if (!diag.empty()) return diag.ToStatus();

@@ -37,6 +37,9 @@ void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
                 absl::StrCat("required key missing (", data_user, " needs it)"));
   }
 
+  if (refs.rag.present && !refs.train.present && !refs.evaluate.present) {
+    diag->Error("rag", refs.rag.line, "needs train or evaluate (retrieval only changes their prompts)");
+  }
   if (!refs.train.present && !refs.evaluate.present) {
     if (!refs.probe.present && !refs.data.present) {
       diag->Error("spec", 1, "nothing to run: add at least one of probe, data, train, evaluate");

@@ -165,6 +165,18 @@ struct EvaluateSpec {
   std::string compare = "none";                    // none | paired_bootstrap | wilcoxon
 };
 
+// rag: retrieval-augmented prompts. Present = on: a `rag` stage indexes the run's training
+// segments; train and evaluate add the top-k neighbours' reports (and features) to each prompt.
+struct RagSpec {
+  int k = 1;                           // retrieved ECGs per conversation
+  std::string space = "signal";        // signal | feature | combined: the vectors compared
+  std::string prompt = "system_prompt";  // system_prompt | user_query: where the text goes
+  bool zscore = false;                 // z-score features across leads and signals per lead
+  // List each neighbour's 288 features after its report (about 2,000 tokens per neighbour, more
+  // than the default 1024-token budget holds: off by default; upstream printed lead I's 24).
+  bool features_in_prompt = false;
+};
+
 struct ResourcesSpec {
   int ranks = 1;  // ranks of the train and pretrain tasks
   int gpus_per_rank = 0;
@@ -186,6 +198,7 @@ struct ExperimentSpec {
   ModelSpec model;
   std::optional<TrainSpec> train;
   std::optional<EvaluateSpec> evaluate;
+  std::optional<RagSpec> rag;
   ResourcesSpec resources;
 };
 

@@ -111,6 +111,14 @@ nlohmann::json ToJson(const EvaluateSpec& e) {
           {"compare", e.compare}};
 }
 
+nlohmann::json ToJson(const RagSpec& r) {
+  return {{"k", r.k},
+          {"space", r.space},
+          {"prompt", r.prompt},
+          {"zscore", r.zscore},
+          {"features_in_prompt", r.features_in_prompt}};
+}
+
 nlohmann::json ToJson(const ResourcesSpec& r) {
   return {{"ranks", r.ranks},
           {"gpus_per_rank", r.gpus_per_rank},
@@ -141,6 +149,7 @@ nlohmann::json ToJson(const ExperimentSpec& s) {
           {"model", ToJson(s.model)},
           {"train", optional(s.train)},
           {"evaluate", optional(s.evaluate)},
+          {"rag", optional(s.rag)},
           {"resources", ToJson(s.resources)}};
 }
 

@@ -14,6 +14,7 @@ nlohmann::json ToJson(const RepresentationSpec& representation);
 nlohmann::json ToJson(const ModelSpec& model);
 nlohmann::json ToJson(const TrainSpec& train);
 nlohmann::json ToJson(const EvaluateSpec& evaluate);
+nlohmann::json ToJson(const RagSpec& rag);
 nlohmann::json ToJson(const ResourcesSpec& resources);
 nlohmann::json ToJson(const ProbeSpec& probe);
 // The whole spec; absent optional sections are null.

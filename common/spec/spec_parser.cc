@@ -150,6 +150,7 @@ ExperimentSpec ParseSpecTree(const SpecNode& root, bool matrix_expanded, Diagnos
           [&](SectionReader& r) { ParseTrain(r, &spec.train.emplace()); });
   Section(top, "evaluate", &refs.evaluate,
           [&](SectionReader& r) { ParseEvaluate(r, &spec.evaluate.emplace()); });
+  Section(top, "rag", &refs.rag, [&](SectionReader& r) { ParseRag(r, &spec.rag.emplace()); });
   Section(top, "resources", nullptr, [&](SectionReader& r) { ParseResources(r, &spec.resources); });
   if (matrix_expanded) {
     top.Allow("matrix");

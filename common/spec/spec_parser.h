@@ -19,7 +19,7 @@ struct SectionRefs {
     int line = 1;            // line of the section's key
     bool malformed = false;  // present but not a mapping (already reported)
   };
-  Ref probe, data, representation, model, llm, train, evaluate;
+  Ref probe, data, representation, model, llm, train, evaluate, rag;
   bool llm_path_given = false;  // model.llm.path is written (valid or not)
   bool mapped_given = false;    // data.mapped is written (valid or not)
 };
@@ -37,6 +37,7 @@ void ParseRepresentation(SectionReader& reader, RepresentationSpec* out);
 void ParseModel(SectionReader& reader, ModelSpec* out, SectionRefs* refs);
 void ParseTrain(SectionReader& reader, TrainSpec* out);
 void ParseEvaluate(SectionReader& reader, EvaluateSpec* out);
+void ParseRag(SectionReader& reader, RagSpec* out);
 void ParseResources(SectionReader& reader, ResourcesSpec* out);
 
 // Rules that span sections (a train section needs data and model.llm.path, ...).

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ecg/dataset/conversation.h"
 #include "common/util/status_macros.h"
@@ -83,13 +84,37 @@ absl::StatusOr<ElmExampleBuilder> ElmExampleBuilder::Create(const text::Tokenize
   return ElmExampleBuilder(tokenizer, std::move(chat_template), options);
 }
 
-absl::StatusOr<text::BuiltSequence> ElmExampleBuilder::Render(const ElmConversation& c,
-                                                              const std::vector<int32_t>& slot) const {
+text::ChatInput ElmExampleBuilder::Input(const ElmConversation& c) const {
   text::ChatInput input;
   // A conversation with its own system turn keeps it; the others get the configured prompt.
   const bool own_system = !c.turns.empty() && c.turns.front().role == "system";
   if (!own_system) input.system_prompt = options_.system_prompt;
   input.turns = c.turns;
+  if (c.context.empty()) return input;
+  const absl::string_view context = absl::StripTrailingAsciiWhitespace(c.context);
+  const auto append = [&context](std::string* text) {
+    if (!text->empty()) absl::StrAppend(text, "\n\n");
+    absl::StrAppend(text, context);
+  };
+  if (options_.context_in_user_query) {
+    for (text::ChatTurn& turn : input.turns) {
+      if (turn.role == "user") {
+        append(&turn.content);
+        break;
+      }
+    }
+  } else if (own_system) {
+    append(&input.turns.front().content);
+  } else {
+    if (input.system_prompt.empty()) input.system_prompt = template_.default_system_prompt;
+    append(&input.system_prompt);
+  }
+  return input;
+}
+
+absl::StatusOr<text::BuiltSequence> ElmExampleBuilder::Render(const ElmConversation& c,
+                                                              const std::vector<int32_t>& slot) const {
+  text::ChatInput input = Input(c);
   input.ecg_ids = slot;
   absl::StatusOr<text::RenderedConversation> rendered =
       text::RenderConversation(template_, input, text::RenderMode::kTraining, *tokenizer_);
@@ -140,6 +165,32 @@ absl::StatusOr<text::BuiltSequence> ElmExampleBuilder::Build(const ElmConversati
   scratch->resize(keep);
   for (size_t i = 0; i < keep; ++i) (*scratch)[i] = options_.ecg_token_offset + ecg_byte_ids[i];
   return Render(c, *scratch);
+}
+
+absl::StatusOr<std::vector<text::GenerationPrompt>> ElmExampleBuilder::Prompts(
+    const ElmConversation& c, absl::Span<const int32_t> ecg_byte_ids, bool with_slot) const {
+  text::ChatInput input = Input(c);
+  const auto named = [&c](const absl::Status& st) {
+    return absl::Status(st.code(), absl::StrCat("conversation \"", c.id, "\": ", st.message()));
+  };
+  if (with_slot && options_.slot == EcgSlot::kPlaceholders) input.ecg_ids = placeholders_;
+  if (with_slot && options_.slot == EcgSlot::kEcgByte && !ecg_byte_ids.empty()) {
+    // The text around the slot, rendered once with a one-token slot, sets the budget.
+    input.ecg_ids = {options_.ecg_token_offset};
+    absl::StatusOr<text::RenderedConversation> whole =
+        text::RenderConversation(template_, input, text::RenderMode::kTraining, *tokenizer_);
+    if (!whole.ok()) return named(whole.status());
+    const int64_t before = whole->ecg_begin;
+    const int64_t after = static_cast<int64_t>(whole->ids.size()) - whole->ecg_end;
+    const int64_t keep = text::EcgTokenBudget(static_cast<int64_t>(ecg_byte_ids.size()), before, after,
+                                              options_.max_tokens, options_.min_ecg_tokens);
+    input.ecg_ids.resize(static_cast<size_t>(keep));
+    for (int64_t i = 0; i < keep; ++i) input.ecg_ids[static_cast<size_t>(i)] = options_.ecg_token_offset + ecg_byte_ids[i];
+  }
+  absl::StatusOr<std::vector<text::GenerationPrompt>> prompts =
+      text::RenderGenerationPrompts(template_, input, *tokenizer_);
+  if (!prompts.ok()) return named(prompts.status());
+  return prompts;
 }
 
 absl::StatusOr<ElmDataset> LoadElmDataset(const ElmDataSource& source, const ElmExampleBuilder& builder,
@@ -197,6 +248,18 @@ absl::StatusOr<ElmDataset> LoadElmDataset(const ElmDataSource& source, const Elm
         e.segment = segment;
         e.turns.reserve(c.messages.size());
         for (ecg::ChatMessage& m : c.messages) e.turns.push_back({std::move(m.role), std::move(m.content)});
+        e.question_type = std::move(c.question_type);
+        if (c.answer) e.answers = std::move(*c.answer);
+        if (options.context) {
+          absl::StatusOr<std::string> context = options.context(e);
+          if (!context.ok()) {
+            std::string reason = absl::StrCat(where, ": retrieval: ", context.status().message());
+            if (options.policy == BadSamplePolicy::kFail) return absl::Status(context.status().code(), reason);
+            CountBad(&out.counts, std::move(reason));
+            return absl::OkStatus();
+          }
+          e.context = *std::move(context);
+        }
         out.conversations.push_back(std::move(e));
         return absl::OkStatus();
       });

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct ElmExampleOptions {
   int64_t min_ecg_tokens = 250;  // kEcgByte: the budget's floor (>= 1)
   int32_t pad_id = -1;           // >= 0 (PadTokenId)
   std::string system_prompt;     // empty: the template's default
+  bool context_in_user_query = false;  // where ElmConversation::context goes
 };
 
 // One conversation of the run, ready to render.
@@ -61,6 +63,12 @@ struct ElmConversation {
   std::string id;        // the JSONL "id"
   int64_t segment = -1;  // position in the run's segment store
   std::vector<common::text::ChatTurn> turns;
+  std::string question_type;         // the JSONL "question_type" (ECG-QA); empty when absent
+  std::vector<std::string> answers;  // the JSONL "answer" list (QA); empty when absent
+  // Retrieved context (RAG: the neighbours' reports) added to the prompt after a blank line: to
+  // the system prompt (the conversation's own, else the configured one, else the template's
+  // default) or, with ElmExampleOptions::context_in_user_query, to the first user turn. Empty: none.
+  std::string context;
 };
 
 class ElmExampleBuilder {
@@ -86,11 +94,22 @@ class ElmExampleBuilder {
                                                     absl::Span<const int32_t> ecg_byte_ids,
                                                     std::vector<int32_t>* scratch) const;
 
+  // Evaluation: one generation prompt per assistant turn of `c` (the ground-truth history up to
+  // that turn's assistant header, unpadded: RenderGenerationPrompts), with the slot of Build
+  // (kEcgByte: the first EcgTokenBudget(n, text before, text after, max_tokens, min_ecg_tokens)
+  // ids, the text counted over the whole conversation as in training). `with_slot` false renders
+  // text only (the `none` ablation). Errors name the conversation.
+  absl::StatusOr<std::vector<common::text::GenerationPrompt>> Prompts(const ElmConversation& c,
+                                                                     absl::Span<const int32_t> ecg_byte_ids,
+                                                                     bool with_slot) const;
+
  private:
   ElmExampleBuilder(const common::text::Tokenizer* tokenizer, common::text::ChatTemplate chat_template,
                     const ElmExampleOptions& options);
   absl::StatusOr<common::text::BuiltSequence> Render(const ElmConversation& c,
                                                      const std::vector<int32_t>& slot) const;
+  // The chat input of `c` (turns, system prompt, context) without the ECG slot.
+  common::text::ChatInput Input(const ElmConversation& c) const;
 
   const common::text::Tokenizer* tokenizer_;
   common::text::ChatTemplate template_;
@@ -132,6 +151,10 @@ struct ElmDatasetOptions {
   double validation_fraction = 0.1;  // 0 <= f < 1
   BadSamplePolicy policy = BadSamplePolicy::kFail;
   int num_threads = 1;  // for rendering the fit checks, 1..256
+  // Called once per conversation read (its segment resolved), before the fit checks: the
+  // conversation's ElmConversation::context (RAG). Null: no context. An error fails the load (kFail)
+  // or skips and counts the conversation (kSkip).
+  std::function<absl::StatusOr<std::string>(const ElmConversation&)> context;
 };
 
 // Reads the conversations, resolves their segments (segment.index, else record_id +

@@ -40,6 +40,22 @@ torch::Tensor InjectAtPlaceholders(const torch::Tensor& embeds, const torch::Ten
   return embeds.masked_scatter(mask.unsqueeze(-1), signal.to(embeds.scalar_type()));
 }
 
+torch::Tensor InjectSignal2Vec(const torch::Tensor& embeds, const torch::Tensor& ids, int64_t offset,
+                               const torch::Tensor& table, torch::nn::Linear& projection) {
+  TORCH_CHECK(embeds.dim() == 3 && ids.dim() == 2 && table.dim() == 2, "signal2vec: embeds [B, L, H], ids [B, L], "
+              "table [V, dim] expected");
+  const int64_t rows = table.size(0);
+  const torch::Tensor relative = ids.to(torch::kLong) - offset;
+  const torch::Tensor is_ecg = relative.ge(0).logical_and(relative.lt(rows));  // [B, L]
+  // Every position is projected (a [B*L, dim] x [dim, H] GEMM, small next to the decoder) and the
+  // ECG positions are selected: differentiable in the projection, no data-dependent shapes.
+  const torch::Tensor vectors = table.index_select(0, relative.clamp(0, rows - 1).reshape({-1}).to(table.device()));
+  const torch::Tensor& weight = projection->weight;
+  const torch::Tensor projected =
+      projection(vectors.to(weight.device(), weight.scalar_type())).view({ids.size(0), ids.size(1), -1});
+  return torch::where(is_ecg.to(embeds.device()).unsqueeze(-1), projected.to(embeds.scalar_type()), embeds);
+}
+
 Elm::Elm(std::unique_ptr<LanguageModel> llm, std::unique_ptr<ElmEncoder> encoder, const ElmOptions& options)
     : llm_(std::move(llm)), encoder_(std::move(encoder)), options_(options) {
   TORCH_CHECK(llm_ != nullptr, "ELM: no language model");
@@ -61,6 +77,16 @@ Elm::Elm(std::unique_ptr<LanguageModel> llm, std::unique_ptr<ElmEncoder> encoder
       break;
     case ElmKind::kEcgByte:
       TORCH_CHECK(encoder_ == nullptr, "ELM: the ECG-Byte ELM takes no encoder");
+      break;
+    case ElmKind::kSignal2Vec:
+      TORCH_CHECK(encoder_ == nullptr, "ELM: the Signal2Vec ELM takes no encoder (its table is in the options)");
+      TORCH_CHECK(options_.signal2vec_table.defined() && options_.signal2vec_table.dim() == 2 &&
+                      options_.signal2vec_table.size(0) > 0 && options_.signal2vec_table.size(1) > 0,
+                  "ELM: signal2vec_table must be [vocabulary, dim]");
+      TORCH_CHECK(options_.ecg_token_offset >= 0, "ELM: ecg_token_offset is not set");
+      table_ = options_.signal2vec_table.detach().to(torch::kFloat).clone();
+      options_.signal2vec_table = torch::Tensor();  // the ELM keeps one copy: table_
+      projection_ = SeededLinear(table_.size(1), hidden, options_.seed);
       break;
   }
 }
@@ -90,6 +116,10 @@ torch::Tensor Elm::InputEmbeddings(const ElmBatch& batch, SignalMode mode) {
   const torch::Tensor ids = batch.input_ids.to(llm_->token_embeddings()->weight.device());
   torch::Tensor embeds = llm_->EmbedTokens(ids);
   if (options_.kind == ElmKind::kEcgByte) return embeds;
+  if (options_.kind == ElmKind::kSignal2Vec) {
+    return InjectSignal2Vec(embeds, ids, options_.ecg_token_offset, table_, projection_);
+  }
+  if (!batch.encoder_input.defined()) return embeds;  // text only (the `none` ablation): no slot
   torch::Tensor signal = SignalEmbeddings(batch);
   if (mode == SignalMode::kZeros) signal = torch::zeros_like(signal);
   return InjectAtPlaceholders(embeds, ids, options_.placeholder_id, signal);
@@ -152,6 +182,7 @@ void Elm::To(const torch::Device& device, torch::ScalarType llm_dtype) {
   llm_->module().to(device, llm_dtype);
   if (projection_) projection_->to(device, llm_dtype);
   if (encoder_ != nullptr) encoder_->module().to(device);
+  if (table_.defined()) table_ = table_.to(device);
 }
 
 }  // namespace ecgbench::worker::nn

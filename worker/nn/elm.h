@@ -6,6 +6,10 @@
 //   kEncoderFree  the normalised signal [B, 12, L] flattened -> Linear(12 L -> hidden) -> one
 //                 embedding at the single placeholder (upstream's "Fuyu" / ELF design).
 //   kEcgByte      no encoder: ECG-Byte symbols are vocabulary tokens inside input_ids.
+//   kSignal2Vec   ECG-Byte tokens inside input_ids as kEcgByte, but at every ECG-token position the
+//                 LLM's embedding is replaced by Linear(dim -> hidden)(table[id - offset]): the
+//                 frozen Signal2Vec vector of that ECG-Byte id, projected (upstream's signal2vec
+//                 encoder for the token representation).
 // The encoder is frozen by default: run in eval mode (deterministic; upstream masked at random even
 // at inference) under NoGradGuard. With update_encoder its parameters train (upstream's flag never
 // let gradients through; ours does).
@@ -42,7 +46,7 @@ class ElmEncoder {
   virtual int64_t num_tokens() const = 0;
 };
 
-enum class ElmKind { kLlava, kEncoderFree, kEcgByte };
+enum class ElmKind { kLlava, kEncoderFree, kEcgByte, kSignal2Vec };
 
 struct ElmOptions {
   ElmKind kind = ElmKind::kEcgByte;
@@ -51,13 +55,18 @@ struct ElmOptions {
   int64_t signal_length = 0;    // kEncoderFree: samples per lead (> 0)
   bool update_encoder = false;  // kLlava: train the encoder too
   uint64_t seed = 0;            // projection initialisation
+  // kSignal2Vec: the frozen embeddings [ECG-Byte vocabulary, dim] (float) and the LLM id of
+  // ECG-Byte id 0 (`signal_0`); ids in [offset, offset + rows) are ECG tokens.
+  torch::Tensor signal2vec_table;
+  int64_t ecg_token_offset = -1;
 };
 
 struct ElmBatch {
   torch::Tensor input_ids;       // [B, L] int64, left-padded
   torch::Tensor attention_mask;  // [B, L]; undefined: all real
   torch::Tensor labels;          // [B, L] int64, -100 = no loss (same positions as input_ids)
-  torch::Tensor encoder_input;   // kLlava: the encoder's input; kEncoderFree: signal [B, leads, length]
+  torch::Tensor encoder_input;   // kLlava: the encoder's input; kEncoderFree: signal [B, leads, length];
+                                 // undefined: text only (no placeholders: the `none` ablation)
 };
 
 // How the ECG reaches the LLM at evaluation (the spec's ablation): the real signal, or zeros in
@@ -92,6 +101,7 @@ class Elm {
   LanguageModel& llm() { return *llm_; }
   ElmEncoder* encoder() { return encoder_.get(); }
   torch::nn::Linear& projection() { return projection_; }  // null for kEcgByte
+  const torch::Tensor& signal2vec_table() const { return table_; }  // kSignal2Vec; undefined otherwise
   const ElmOptions& options() const { return options_; }
 
  private:
@@ -100,8 +110,14 @@ class Elm {
   std::unique_ptr<LanguageModel> llm_;
   std::unique_ptr<ElmEncoder> encoder_;
   torch::nn::Linear projection_{nullptr};
+  torch::Tensor table_;  // kSignal2Vec: [rows, dim], never trained
   ElmOptions options_;
 };
+
+// kSignal2Vec: `embeds` [B, L, H] with every ECG-token position (offset <= id < offset + rows of
+// `table`) replaced by projection(table[id - offset]); other positions unchanged.
+torch::Tensor InjectSignal2Vec(const torch::Tensor& embeds, const torch::Tensor& ids, int64_t offset,
+                               const torch::Tensor& table, torch::nn::Linear& projection);
 
 // Writes `signal` [B, N, H] over the positions where ids == placeholder_id, row by row, in order.
 // Every row must hold exactly N placeholders (c10::Error naming the row otherwise).

@@ -21,7 +21,14 @@ absl::Status RegisterBuiltinStages(StageRegistry& registry, const BuiltinStageOp
   st = registry.Register("pretrain",
                          [o = options.pretrain] { return GuardTorchExceptions(std::make_unique<PretrainRunner>(o)); });
   if (!st.ok()) return st;
-  return registry.Register("train", [o = options.train] { return GuardTorchExceptions(std::make_unique<TrainRunner>(o)); });
+  st = registry.Register("train", [o = options.train] { return GuardTorchExceptions(std::make_unique<TrainRunner>(o)); });
+  if (!st.ok()) return st;
+  st = registry.Register("evaluate",
+                         [o = options.evaluate] { return GuardTorchExceptions(std::make_unique<EvaluateRunner>(o)); });
+  if (!st.ok()) return st;
+  st = registry.Register("score", [o = options.score] { return std::make_unique<ScoreRunner>(o); });
+  if (!st.ok()) return st;
+  return registry.Register("rag", [o = options.rag] { return std::make_unique<RagRunner>(o); });
 }
 
 }  // namespace ecgbench::worker

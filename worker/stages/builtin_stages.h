@@ -1,14 +1,18 @@
 // The stage kinds this worker binary ships, registered in one place: "probe", "preprocess",
-// "dataset", "tokenizer", "pretrain" (Signal2Vec, ECG encoders) and "train" (ELM fine-tuning); evaluate arrives
-// with a later issue.
+// "dataset", "tokenizer", "pretrain" (Signal2Vec, ECG encoders), "train" (ELM fine-tuning),
+// "evaluate" (generation over the test fold), "score" (metrics over the predictions) and "rag"
+// (the retrieval index).
 // Torch-free header.
 #pragma once
 
 #include "absl/status/status.h"
 #include "worker/agent/stage_registry.h"
 #include "worker/stages/dataset_runner.h"
+#include "worker/stages/evaluate_runner.h"
 #include "worker/stages/preprocess_runner.h"
 #include "worker/stages/pretrain_runner.h"
+#include "worker/stages/rag_runner.h"
+#include "worker/stages/score_runner.h"
 #include "worker/stages/tokenizer_runner.h"
 #include "worker/stages/train_runner.h"
 
@@ -20,6 +24,9 @@ struct BuiltinStageOptions {
   TokenizerStageOptions tokenizer;
   PretrainStageOptions pretrain;
   TrainStageOptions train;
+  EvaluateStageOptions evaluate;
+  ScoreStageOptions score;
+  RagStageOptions rag;
 };
 
 // Errors: ALREADY_EXISTS when a kind is registered already.

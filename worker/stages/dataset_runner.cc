@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/file_lock.h"
 #include "common/ecg/dataset/content_hash.h"
 #include "common/ecg/dataset/conversation.h"
 #include "common/ecg/dataset/mapped.h"
@@ -65,6 +66,9 @@ absl::StatusOr<TaskResult> DatasetRunner::Run(TaskContext& ctx) {
   key.AddInput("preprocess", p.part_keys);
   const std::string hash = key.Hex();
   ECGBENCH_ASSIGN_OR_RETURN(std::string artifact, ecg::ArtifactDir(options_.artifact_root, "dataset", hash));
+  // Another task may be building the same artifact (runs that share it): wait for it, then reuse.
+  ECGBENCH_ASSIGN_OR_RETURN(const common::FileLock artifact_lock,
+                            common::FileLock::Acquire(common::FileLock::ForArtifact(artifact), [&ctx] { return ctx.cancelled(); }));
   const std::string store_dir = artifact + "/store";
   const std::string conversations = artifact + "/conversations.jsonl";
   TaskResult result;

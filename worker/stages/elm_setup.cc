@@ -7,11 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/model_io/peft_keys.h"
+#include "common/repr/signal2vec/signal2vec_model.h"
 #include "common/util/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "worker/nn/ecg_encoders/encoder_io.h"
 #include "worker/nn/language_model.h"
 #include "worker/nn/vision/vision_encoder.h"
+#include "worker/train/export.h"
 
 namespace ecgbench::worker {
 namespace {
@@ -80,6 +82,39 @@ int32_t PadId(const common::text::Tokenizer& tokenizer, const common::text::Chat
   return 0;  // padding is masked and unlabeled: any id works
 }
 
+// The trained weights of `export_dir` on the ELM that SetUpElm built the options of.
+absl::Status LoadTrainedElm(const std::string& export_dir, const std::string& llm_dir, int64_t vocab,
+                            const nn::ElmOptions& options, std::unique_ptr<nn::ElmEncoder> encoder, ElmSetup& setup) {
+  train::LoadExportOptions load;
+  load.base_model_dir = llm_dir;
+  load.encoder_factory = [&encoder](const train::ExportedEncoder& recorded,
+                                    const std::string&) -> absl::StatusOr<std::unique_ptr<nn::ElmEncoder>> {
+    if (encoder == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the export has a '", recorded.kind, "' encoder, the representation has none"));
+    }
+    return std::move(encoder);
+  };
+  ECGBENCH_ASSIGN_OR_RETURN(train::LoadedElm loaded, train::LoadExportedElm(export_dir, load));
+  const auto differs = [&](const char* field, int64_t have, int64_t want) {
+    return absl::FailedPreconditionError(absl::StrCat(export_dir, ": elm_config.json ", field, " is ", have,
+                                                      ", the spec's model and representation give ", want));
+  };
+  if (loaded.config.vocab_size != vocab) return differs("vocab_size", loaded.config.vocab_size, vocab);
+  const bool token_elm = options.kind == nn::ElmKind::kEcgByte || options.kind == nn::ElmKind::kSignal2Vec;
+  if (!token_elm && loaded.config.placeholder_id != options.placeholder_id) {
+    return differs("placeholder_id", loaded.config.placeholder_id, options.placeholder_id);
+  }
+  if (loaded.elm->options().kind != options.kind) {
+    return absl::FailedPreconditionError(absl::StrCat(export_dir, ": the export holds a ", loaded.config.elm_kind,
+                                                      " ELM, the spec describes a ", setup.elm_kind, " one"));
+  }
+  setup.elm = std::move(loaded.elm);
+  setup.adapter = std::move(loaded.adapter);
+  setup.added = nn::AddedRows();
+  return absl::OkStatus();
+}
+
 absl::Status AttachLoraFromSpec(const common::LoraSpec& spec, ElmSetup& setup) {
   nn::LoraOptions options;
   options.rank = spec.rank;
@@ -101,12 +136,11 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
   ElmSetup setup;
   const std::string& llm_dir = in.model.llm.path;
   if (llm_dir.empty()) return absl::InvalidArgumentError("model.llm.path: required for training");
-  ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<nn::LanguageModel> llm, nn::LoadLanguageModel(llm_dir));
+  ECGBENCH_ASSIGN_OR_RETURN(const common::model_io::ModelConfig config, common::model_io::LoadModelConfig(llm_dir));
   const std::string tokenizer_path = (fs::path(llm_dir) / "tokenizer.json").string();
   ECGBENCH_ASSIGN_OR_RETURN(setup.tokenizer, common::text::LoadTokenizer(tokenizer_path));
   const std::string template_name = in.model.llm.chat_template == "auto" ? "" : in.model.llm.chat_template;
-  ECGBENCH_ASSIGN_OR_RETURN(setup.chat_template,
-                            common::text::ChatTemplateByName(template_name, llm->config().model_type));
+  ECGBENCH_ASSIGN_OR_RETURN(setup.chat_template, common::text::ChatTemplateByName(template_name, config.model_type));
   ECGBENCH_ASSIGN_OR_RETURN(setup.representation,
                             common::repr::ParseRepresentationOptions(in.representation, in.artifacts));
   setup.representation.seed = in.seed;
@@ -131,15 +165,35 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
   ex.max_tokens = in.max_tokens;
   ex.min_ecg_tokens = in.min_ecg_tokens;
   if (setup.representation.kind == RepresentationKind::kToken) {
-    if (encoder != "none" && !encoder.empty()) {
-      return absl::UnimplementedError(absl::StrCat("representation: token with encoder '", encoder,
-                                                   "' is not supported by the train stage yet (use encoder none: "
-                                                   "the ECG-Byte end-to-end ELM)"));
+    if (encoder != "none" && !encoder.empty() && encoder != "signal2vec") {
+      return absl::InvalidArgumentError(absl::StrCat("representation.encoder.name: the token representation takes "
+                                                     "encoder none (ECG-Byte) or signal2vec, not '", encoder, "'"));
     }
-    options.kind = nn::ElmKind::kEcgByte;
-    setup.elm_kind = "ecg_byte";
     ex.slot = EcgSlot::kEcgByte;
-    ECGBENCH_ASSIGN_OR_RETURN(ex.ecg_token_offset, AddEcgTokens(*setup.tokenizer, setup.representation.tokenizer->vocab_size()));
+    const int ecg_vocab = setup.representation.tokenizer->vocab_size();
+    ECGBENCH_ASSIGN_OR_RETURN(ex.ecg_token_offset, AddEcgTokens(*setup.tokenizer, ecg_vocab));
+    if (encoder == "signal2vec") {
+      const std::string dir = encoder_path.empty() ? in.pretrained_signal2vec : encoder_path;
+      if (dir.empty()) {
+        return absl::FailedPreconditionError(
+            "representation.encoder.path: the signal2vec encoder needs a Signal2Vec model directory or a pretrain "
+            "stage (representation.encoder.pretrain: true)");
+      }
+      ECGBENCH_ASSIGN_OR_RETURN(const common::repr::Signal2VecModel s2v, common::repr::LoadSignal2VecModel(dir));
+      if (s2v.vocab_size != ecg_vocab) {
+        return absl::FailedPreconditionError(absl::StrCat(dir, ": Signal2Vec vocabulary ", s2v.vocab_size,
+                                                          " does not match the ECG-Byte tokenizer's ", ecg_vocab));
+      }
+      options.kind = nn::ElmKind::kSignal2Vec;
+      options.signal2vec_table = torch::from_blob(const_cast<float*>(s2v.embeddings.data()), {s2v.vocab_size, s2v.dim},
+                                                  torch::kFloat)
+                                     .clone();
+      options.ecg_token_offset = ex.ecg_token_offset;
+      setup.elm_kind = "signal2vec";
+    } else {
+      options.kind = nn::ElmKind::kEcgByte;
+      setup.elm_kind = "ecg_byte";
+    }
   } else {
     ECGBENCH_ASSIGN_OR_RETURN(ex.placeholder_id, AddOne(*setup.tokenizer, kPlaceholder, /*special=*/true));
     options.placeholder_id = ex.placeholder_id;
@@ -172,10 +226,15 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
       ex.num_placeholders = 1;
     }
   }
-  ex.pad_id = PadId(*setup.tokenizer, setup.chat_template, llm->config());
-
+  ex.pad_id = PadId(*setup.tokenizer, setup.chat_template, config);
   // Grow the embeddings to the tokenizer (never shrink: some checkpoints carry spare rows).
-  const int64_t vocab = std::max<int64_t>(llm->config().vocab_size, setup.tokenizer->vocab_size());
+  const int64_t vocab = std::max<int64_t>(config.vocab_size, setup.tokenizer->vocab_size());
+  if (!in.trained_export.empty()) {
+    ECGBENCH_RETURN_IF_ERROR(LoadTrainedElm(in.trained_export, llm_dir, vocab, options, std::move(elm_encoder), setup));
+    spdlog::info("ELM: {} from {} on {}", setup.elm_kind, in.trained_export, llm_dir);
+    return setup;
+  }
+  ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<nn::LanguageModel> llm, nn::LoadLanguageModel(llm_dir));
   nn::ResizeOptions resize;
   resize.seed = in.seed;
   ECGBENCH_ASSIGN_OR_RETURN(setup.added, nn::ResizeTokenEmbeddings(*llm, vocab, resize));

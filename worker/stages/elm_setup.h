@@ -12,8 +12,15 @@
 //   image | stacked_signal + a vision    LLaVA-style; encoder.path is a Hugging Face CLIP / SigLIP /
 //     encoder                            ViT folder
 //   token (encoder none)                 ECG-Byte end to end
-// Not yet supported, refused with UNIMPLEMENTED naming the combination: token + signal2vec, and
-// the features kind.
+//   token + signal2vec                   ECG-Byte tokens whose embeddings are the projected frozen
+//                                        Signal2Vec vectors; the model directory from encoder.path,
+//                                        else from the pretrain stage (pretrained_signal2vec)
+// Not yet supported, refused with UNIMPLEMENTED naming it: the features kind.
+//
+// With `trained_export` (the train stage's export directory) the ELM's weights (adapter, added
+// vocabulary rows, projection, trained encoder) come from the export instead of being initialised;
+// the tokenizer, template, encoder and example options are built exactly as for training, and the
+// export must agree with them (vocabulary size, placeholder id: FailedPrecondition naming both).
 //
 // Errors: absl::Status naming the field or file. Thread-safety: none.
 #pragma once
@@ -42,10 +49,13 @@ struct ElmSetupInputs {
   common::repr::RepresentationArtifacts artifacts;  // ECG-Byte tokenizer, percentiles, vision config
   // The pretrain stage's encoder file (PretrainedEncoderPath), used when encoder.path is empty.
   std::string pretrained_encoder;
+  // The pretrain stage's Signal2Vec model directory (PretrainedSignal2VecPath).
+  std::string pretrained_signal2vec;
   int64_t segment_len = 0;        // samples per lead of the run's segments
   int64_t max_tokens = 1024;
   int64_t min_ecg_tokens = 250;
   uint64_t seed = 0;
+  std::string trained_export;  // empty: a fresh ELM to train
 };
 
 struct ElmSetup {

@@ -1,5 +1,6 @@
 // Encoder pretraining (see encoder_pretrain.h): run data -> encoder -> shard source -> RunTraining
 // with the MAE or MERL loss -> SaveEcgEncoder into a content-addressed artifact.
+#include "worker/stages/shared_artifact.h"
 #include "worker/stages/encoder_pretrain.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -303,7 +304,9 @@ absl::StatusOr<TaskResult> RunEncoderPretrain(TaskContext& ctx, const PretrainSt
   const std::string encoder_file = artifact + "/encoder.safetensors";
   json doc = {{"kind", "ecg_encoder"}, {"encoder", encoder_file}, {"artifact", artifact}, {"key", hash},
               {"encoder_name", enc.name}, {"preset", enc.preset}};
-  if (ecg::IsArtifactComplete(artifact)) {
+  ECGBENCH_ASSIGN_OR_RETURN(const SharedArtifact shared,
+                            AcquireSharedArtifact(ctx, artifact, [&artifact] { return ecg::IsArtifactComplete(artifact); }));
+  if (shared.reuse) {
     ECGBENCH_ASSIGN_OR_RETURN(const std::string info_text, common::ReadFile(artifact + "/.complete"));
     ECGBENCH_ASSIGN_OR_RETURN(const json info, common::ParseJson(info_text, artifact + "/.complete"));
     ctx.Log(v1::LOG_LEVEL_INFO, absl::StrCat("pretrain: reusing the ", enc.name, " encoder ", encoder_file));

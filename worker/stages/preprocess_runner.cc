@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/file_lock.h"
 #include "common/ecg/dataset/content_hash.h"
 #include "common/ecg/dataset/segment_store.h"
 #include "common/ecg/formats/catalogs.h"
@@ -88,6 +89,9 @@ absl::StatusOr<TaskResult> PreprocessRunner::Run(TaskContext& ctx) {
   std::snprintf(name, sizeof(name), "shard-%05d", a.shard());
   const std::string part = (std::filesystem::path(artifact) / "parts" / name).string();
   auto [begin, end] = ecg::ShardRange(catalog.refs.size(), a.shard(), a.num_shards());
+  // Another task may be building the same artifact (runs that share it): wait for it, then reuse.
+  ECGBENCH_ASSIGN_OR_RETURN(const common::FileLock artifact_lock,
+                            common::FileLock::Acquire(common::FileLock::ForArtifact(part), [&ctx] { return ctx.cancelled(); }));
 
   TaskResult result;
   if (ecg::IsArtifactComplete(part)) {

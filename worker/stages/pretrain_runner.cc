@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/file_lock.h"
 #include "common/ecg/core/leads.h"
 #include "common/ecg/dataset/content_hash.h"
 #include "common/repr/ecg_byte/symbols.h"
@@ -85,6 +86,15 @@ std::string PretrainedEncoderPath(const v1::Assignment& assignment) {
   return it != result.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+std::string PretrainedSignal2VecPath(const v1::Assignment& assignment) {
+  const nlohmann::json in = nlohmann::json::parse(assignment.inputs_json(), nullptr, /*allow_exceptions=*/false);
+  if (!in.is_object() || !in.contains("pretrain") || !in["pretrain"].is_array() || in["pretrain"].empty()) return "";
+  const nlohmann::json& result = in["pretrain"][0];
+  if (!result.is_object()) return "";
+  const auto it = result.find("embeddings");
+  return it != result.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 absl::StatusOr<TaskResult> PretrainRunner::RunSignal2Vec(TaskContext& ctx) {
   const v1::Assignment& a = ctx.assignment();
   ECGBENCH_ASSIGN_OR_RETURN(RunData run, LoadRunData(a));
@@ -122,6 +132,9 @@ absl::StatusOr<TaskResult> PretrainRunner::RunSignal2Vec(TaskContext& ctx) {
   key.AddInput("tokenizer", tokenizer_digest);
   const std::string hash = key.Hex();
   ECGBENCH_ASSIGN_OR_RETURN(std::string artifact, ecg::ArtifactDir(options_.artifact_root, "signal2vec", hash));
+  // Another task may be building the same artifact (runs that share it): wait for it, then reuse.
+  ECGBENCH_ASSIGN_OR_RETURN(const common::FileLock artifact_lock,
+                            common::FileLock::Acquire(common::FileLock::ForArtifact(artifact), [&ctx] { return ctx.cancelled(); }));
   TaskResult result;
   auto doc = [&](const repr::Signal2VecModel& m, bool reused) {
     return nlohmann::json{{"embeddings", artifact},    {"artifact", artifact},   {"key", hash},

@@ -56,5 +56,8 @@ class PretrainRunner final : public StageRunner {
 // comes from encoder pretraining (it has "kind" "ecg_encoder"); empty otherwise (no pretrain
 // input, Signal2Vec embeddings, malformed inputs).
 std::string PretrainedEncoderPath(const v1::Assignment& assignment);
+// The Signal2Vec model directory of the stage inputs' "pretrain" result (its "embeddings" field);
+// empty when the pretrain input is not Signal2Vec's (or there is none).
+std::string PretrainedSignal2VecPath(const v1::Assignment& assignment);
 
 }  // namespace ecgbench::worker

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/util/file_lock.h"
 #include "common/ecg/core/leads.h"
 #include "common/ecg/dataset/content_hash.h"
 #include "common/repr/ecg_byte/bpe_trainer.h"
@@ -68,6 +69,9 @@ absl::StatusOr<TaskResult> TokenizerRunner::Run(TaskContext& ctx) {
   key.AddInput("dataset", run.dataset_key);
   const std::string hash = key.Hex();
   ECGBENCH_ASSIGN_OR_RETURN(std::string artifact, ecg::ArtifactDir(options_.artifact_root, "tokenizer", hash));
+  // Another task may be building the same artifact (runs that share it): wait for it, then reuse.
+  ECGBENCH_ASSIGN_OR_RETURN(const common::FileLock artifact_lock,
+                            common::FileLock::Acquire(common::FileLock::ForArtifact(artifact), [&ctx] { return ctx.cancelled(); }));
   const std::string tokenizer_path = artifact + "/tokenizer.json";
   const std::string hf_path = artifact + "/tokenizer.hf.json";
   const std::string percentiles_path = artifact + "/percentiles.json";

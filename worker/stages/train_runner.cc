@@ -20,6 +20,8 @@
 #include "worker/data/elm_loader.h"
 #include "worker/stages/elm_setup.h"
 #include "worker/stages/pretrain_runner.h"
+#include "worker/stages/retrieval_context.h"
+#include "worker/stages/shared_artifact.h"
 #include "worker/stages/run_data.h"
 #include "worker/train/collective/gloo_collective.h"
 #include "worker/train/collective/shard_indices.h"
@@ -120,10 +122,16 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   if (!artifacts.tokenizer_path.empty()) key.AddInput("tokenizer", artifacts.tokenizer_path);
   const std::string pretrained_encoder = PretrainedEncoderPath(assignment);
   if (!pretrained_encoder.empty()) key.AddInput("pretrained_encoder", pretrained_encoder);
+  const std::string pretrained_signal2vec = PretrainedSignal2VecPath(assignment);
+  if (!pretrained_signal2vec.empty()) key.AddInput("pretrained_signal2vec", pretrained_signal2vec);
+  if (const std::string rag_index = RagIndexDir(assignment); !rag_index.empty()) key.AddInput("rag", rag_index);
   const std::string hash = key.Hex();
   ECGBENCH_ASSIGN_OR_RETURN(const std::string artifact, ecg::ArtifactDir(options_.artifact_root, "train", hash));
   const std::string export_dir = artifact + "/export";
-  if (fs::exists(fs::path(export_dir) / "elm_config.json")) {
+  ECGBENCH_ASSIGN_OR_RETURN(const SharedArtifact shared, AcquireSharedArtifact(ctx, artifact, [&export_dir] {
+                              return fs::exists(fs::path(export_dir) / "elm_config.json");
+                            }));
+  if (shared.reuse) {
     ctx.Log(v1::LOG_LEVEL_INFO, absl::StrCat("train: reusing the finished artifact ", artifact));
     return TaskResult{{}, nlohmann::json({{"artifact", artifact}, {"export", export_dir}, {"reused", true}}).dump()};
   }
@@ -142,14 +150,26 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   in.model = model;
   in.artifacts = artifacts;
   in.pretrained_encoder = pretrained_encoder;
+  in.pretrained_signal2vec = pretrained_signal2vec;
   in.segment_len = run.store->segment_length();
   in.max_tokens = spec.max_tokens;
   in.min_ecg_tokens = spec.min_ecg_tokens;
   in.seed = seed;
   ECGBENCH_ASSIGN_OR_RETURN(ElmSetup setup, SetUpElm(in));
+  // The training condition (train.ablation; the plan gives each condition its own run): the real
+  // ECG, the representation of a zero segment, or text only.
+  const std::string condition = spec.ablation.empty() ? "signal" : spec.ablation.front();
+  if (condition == "zeros") setup.representation.perturbation = common::repr::Perturbation::kBlackout;
+  if (condition == "none") {
+    setup.representation.perturbation = common::repr::Perturbation::kNoSignal;
+    setup.examples.slot = EcgSlot::kNone;
+  }
   if (cuda) setup.elm->To(device, spec.precision == "bf16" ? torch::kBFloat16 : torch::kFloat);
 
   // Data: examples, splits, loaders.
+  ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<RetrievalContext> retrieval,
+                            RetrievalContext::FromAssignment(assignment, run.store.get()));
+  if (retrieval) setup.examples.context_in_user_query = retrieval->in_user_query();
   ECGBENCH_ASSIGN_OR_RETURN(const ElmExampleBuilder builder,
                             ElmExampleBuilder::Create(setup.tokenizer.get(), setup.chat_template, setup.examples));
   ElmDataSource source;
@@ -159,6 +179,9 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   source.test_fold = run.test_fold;
   ElmDatasetOptions dataset_options;
   dataset_options.policy = BadSamplePolicy::kSkip;
+  if (retrieval) {
+    dataset_options.context = [&retrieval](const ElmConversation& c) { return retrieval->Text(c.segment); };
+  }
   dataset_options.num_threads = options_.loader_threads;
   ECGBENCH_ASSIGN_OR_RETURN(const ElmDataset dataset, LoadElmDataset(source, builder, dataset_options));
   ctx.Log(v1::LOG_LEVEL_INFO,
@@ -274,6 +297,7 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   nlohmann::json doc = {{"artifact", artifact}, {"elm_kind", setup.elm_kind}, {"steps", summary->steps},
                         {"epochs", summary->epochs_completed}, {"stopped_early", summary->stopped_early},
                         {"resumed_from_step", summary->resumed_from_step}, {"reused", false},
+                        {"condition", condition},
                         {"train_examples", dataset.counts.train.kept}, {"validation_examples", dataset.counts.validation.kept}};
   if (rank == 0) {
     train::ExportRequest request;

@@ -106,6 +106,10 @@ absl::Status WriteElmWeights(nn::Elm& elm, const common::model_io::ModelConfig& 
     ECGBENCH_RETURN_IF_ERROR(AddTensor(writer, "projection.bias", elm.projection()->bias));
     parts.push_back("projection");
   }
+  if (elm.signal2vec_table().defined()) {
+    ECGBENCH_RETURN_IF_ERROR(AddTensor(writer, kSignal2VecTableName, elm.signal2vec_table()));
+    parts.push_back("Signal2Vec table");
+  }
   if (w.config.encoder.has_value()) {
     const ExportedEncoder& e = *w.config.encoder;
     ECGBENCH_RETURN_IF_ERROR(writer.SetMetadata("encoder.kind", e.kind));
@@ -281,7 +285,9 @@ absl::Status StartConfig(nn::Elm& elm, const ExportRequest& r, const common::mod
                          ElmExportConfig* c) {
   const nn::ElmOptions& o = elm.options();
   c->elm_kind = std::string(ElmKindName(o.kind));
-  c->placeholder_id = o.kind == nn::ElmKind::kEcgByte ? -1 : o.placeholder_id;
+  const bool token_elm = o.kind == nn::ElmKind::kEcgByte || o.kind == nn::ElmKind::kSignal2Vec;
+  c->placeholder_id = token_elm ? -1 : o.placeholder_id;
+  if (o.kind == nn::ElmKind::kSignal2Vec) c->ecg_token_offset = o.ecg_token_offset;
   if (o.kind == nn::ElmKind::kEncoderFree) {
     c->signal_leads = o.signal_leads;
     c->signal_length = o.signal_length;

@@ -1,7 +1,8 @@
 // Exporting a trained ELM (worker/nn/elm.h) as files other tools read, and rebuilding it from them.
 // Layout of an export directory (docs/export.md):
 //   adapter/adapter_config.json, adapter/adapter_model.safetensors   PEFT LoRA adapter (with LoRA)
-//   elm.safetensors   "projection.weight" / "projection.bias" (llava, encoder_free); "encoder.<name>"
+//   elm.safetensors   "projection.weight" / "projection.bias" (llava, encoder_free, signal2vec);
+//                     "signal2vec.table" (signal2vec: the frozen [vocabulary, dim] embeddings); "encoder.<name>"
 //                     (the encoder's parameters and floating buffers, when it trained or has no
 //                     checkpoint of its own); "llm.added_rows.<parameter>" (the vocabulary rows of
 //                     the added tokens, [count, hidden], when the base weights rebuild the LLM);

@@ -108,6 +108,7 @@ std::string SerializeElmExportConfig(const ElmExportConfig& c) {
       {"elm",
        {{"kind", c.elm_kind},
         {"placeholder_id", c.placeholder_id},
+        {"ecg_token_offset", c.ecg_token_offset},
         {"signal_leads", c.signal_leads},
         {"signal_length", c.signal_length},
         {"update_encoder", c.update_encoder}}},
@@ -150,10 +151,14 @@ absl::StatusOr<ElmExportConfig> ParseElmExportConfig(std::string_view text, std:
   ECGBENCH_ASSIGN_OR_RETURN(const json* elm_json, RequiredObject(top, "elm"));
   const ConfigFields elm(*elm_json, file, "elm.");
   ECGBENCH_ASSIGN_OR_RETURN(c.elm_kind, elm.String("kind"));
-  if (c.elm_kind != "llava" && c.elm_kind != "encoder_free" && c.elm_kind != "ecg_byte") {
-    return elm.Error("kind", absl::StrCat("\"", c.elm_kind, "\" is not llava, encoder_free or ecg_byte"));
+  if (c.elm_kind != "llava" && c.elm_kind != "encoder_free" && c.elm_kind != "ecg_byte" && c.elm_kind != "signal2vec") {
+    return elm.Error("kind", absl::StrCat("\"", c.elm_kind, "\" is not llava, encoder_free, ecg_byte or signal2vec"));
   }
   ECGBENCH_ASSIGN_OR_RETURN(c.placeholder_id, elm.Int("placeholder_id", -1));
+  ECGBENCH_ASSIGN_OR_RETURN(c.ecg_token_offset, elm.Int("ecg_token_offset", -1));
+  if (c.elm_kind == "signal2vec" && c.ecg_token_offset < 0) {
+    return elm.Error("ecg_token_offset", "required (>= 0) for a signal2vec ELM");
+  }
   ECGBENCH_ASSIGN_OR_RETURN(c.signal_leads, elm.Int("signal_leads", 0));
   ECGBENCH_ASSIGN_OR_RETURN(c.signal_length, elm.Int("signal_length", 0));
   ECGBENCH_ASSIGN_OR_RETURN(c.update_encoder, elm.Bool("update_encoder", false));

@@ -58,8 +58,9 @@ struct ExportedBaseModel {
 };
 
 struct ElmExportConfig {
-  std::string elm_kind;  // llava | encoder_free | ecg_byte
+  std::string elm_kind;  // llava | encoder_free | ecg_byte | signal2vec
   int64_t placeholder_id = -1;
+  int64_t ecg_token_offset = -1;  // signal2vec: the LLM id of `signal_0`
   int64_t signal_leads = 0;  // encoder_free
   int64_t signal_length = 0;
   bool update_encoder = false;

@@ -19,6 +19,7 @@ namespace ecgbench::worker::train {
 // elm.safetensors' prefix of the added vocabulary rows ("llm.added_rows.model.embed_tokens.weight").
 inline constexpr char kAddedRowsPrefix[] = "llm.added_rows.";
 inline constexpr char kEncoderPrefix[] = "encoder.";
+inline constexpr char kSignal2VecTableName[] = "signal2vec.table";  // signal2vec ELMs: [vocabulary, dim]
 
 // "llava", "encoder_free", "ecg_byte" and back (nullopt for another name).
 std::string_view ElmKindName(nn::ElmKind kind);

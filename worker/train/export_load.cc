@@ -24,12 +24,15 @@ std::string_view ElmKindName(nn::ElmKind kind) {
       return "encoder_free";
     case nn::ElmKind::kEcgByte:
       return "ecg_byte";
+    case nn::ElmKind::kSignal2Vec:
+      return "signal2vec";
   }
   return "unknown";
 }
 
 std::optional<nn::ElmKind> ElmKindFromName(std::string_view name) {
-  for (nn::ElmKind kind : {nn::ElmKind::kLlava, nn::ElmKind::kEncoderFree, nn::ElmKind::kEcgByte}) {
+  for (nn::ElmKind kind :
+       {nn::ElmKind::kLlava, nn::ElmKind::kEncoderFree, nn::ElmKind::kEcgByte, nn::ElmKind::kSignal2Vec}) {
     if (ElmKindName(kind) == name) return kind;
   }
   return std::nullopt;
@@ -180,6 +183,16 @@ absl::StatusOr<LoadedElm> Rebuild(const std::string& export_dir, ElmExportConfig
   elm_options.signal_leads = config.signal_leads;
   elm_options.signal_length = config.signal_length;
   elm_options.update_encoder = config.update_encoder;
+  if (kind == nn::ElmKind::kSignal2Vec) {
+    absl::StatusOr<common::model_io::TensorView> table = weights.Tensor(kSignal2VecTableName);
+    if (!table.ok() || table->shape.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(weights.path(), ": a signal2vec ELM needs the 2-D tensor '", kSignal2VecTableName, "'"));
+    }
+    elm_options.signal2vec_table = torch::empty({table->shape[0], table->shape[1]}, torch::kFloat);
+    ECGBENCH_RETURN_IF_ERROR(Fill(weights, kSignal2VecTableName, elm_options.signal2vec_table, &used));
+    elm_options.ecg_token_offset = config.ecg_token_offset;
+  }
   out.elm = std::make_unique<nn::Elm>(std::move(llm), std::move(encoder), elm_options);
   if (out.elm->projection()) {
     ECGBENCH_RETURN_IF_ERROR(Fill(weights, "projection.weight", out.elm->projection()->weight, &used));

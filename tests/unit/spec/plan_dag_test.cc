@@ -34,7 +34,7 @@ TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
   absl::StatusOr<ExperimentPlan> plan = PlanExperiment(kExampleSpec, "spec.yaml");
   ASSERT_TRUE(plan.ok()) << plan.status();
   const RunPlan& signal = plan->runs[0];
-  EXPECT_EQ(Keys(signal), (Strings{"preprocess", "dataset", "train", "evaluate"}));
+  EXPECT_EQ(Keys(signal), (Strings{"preprocess", "dataset", "train", "evaluate", "score"}));
   const StagePlan& preprocess = Stage(signal, "preprocess");
   EXPECT_TRUE(preprocess.depends_on.empty());
   ASSERT_EQ(preprocess.tasks.size(), 32u);
@@ -66,15 +66,21 @@ TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
   EXPECT_EQ(train.params["train"]["grad_accum"], 4);
   EXPECT_EQ(train.params["model"]["llm"]["template"], "llama3");
   const StagePlan& evaluate = Stage(signal, "evaluate");
-  EXPECT_EQ(evaluate.depends_on, Strings{"train"});
+  EXPECT_EQ(evaluate.depends_on, (Strings{"dataset", "train"}));
   ASSERT_EQ(evaluate.tasks.size(), 1u);
   EXPECT_EQ(evaluate.tasks[0].ranks, 1);
   EXPECT_EQ(evaluate.tasks[0].per_rank.gpus, 1);
   EXPECT_EQ(evaluate.params["evaluate"]["compare"], "paired_bootstrap");
   EXPECT_EQ(evaluate.params["trained"], true);
+  EXPECT_EQ(evaluate.params["budget"]["max_tokens"], 1024);
+  const StagePlan& score = Stage(signal, "score");
+  EXPECT_EQ(score.depends_on, Strings{"evaluate"});
+  ASSERT_EQ(score.tasks.size(), 1u);
+  EXPECT_EQ(score.tasks[0].per_rank.gpus, 0);
+  EXPECT_EQ(score.params["evaluate"]["compare"], "paired_bootstrap");
 
   const RunPlan& token = plan->runs[10];
-  EXPECT_EQ(Keys(token), (Strings{"preprocess", "dataset", "tokenizer", "train", "evaluate"}));
+  EXPECT_EQ(Keys(token), (Strings{"preprocess", "dataset", "tokenizer", "train", "evaluate", "score"}));
   EXPECT_EQ(Stage(token, "dataset").depends_on, Strings{"preprocess"});
   EXPECT_EQ(Stage(token, "dataset").tasks.size(), 1u);
   EXPECT_EQ(Stage(token, "tokenizer").depends_on, Strings{"dataset"});
@@ -190,7 +196,7 @@ TEST(PlanDagTest, EvaluateWithoutTrainDependsOnItsInputs) {
       "model: {llm: {path: /m}}\n"
       "evaluate: {metrics: [accuracy]}\n"
       "resources: {eval_shards: 6, gpus_per_rank: 1}\n");
-  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "tokenizer", "evaluate"}));
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "tokenizer", "evaluate", "score"}));
   EXPECT_EQ(Stage(run, "dataset").params["data"]["mapped"], nlohmann::json({"ecg-qa-ptbxl"}));
   EXPECT_EQ(Stage(run, "dataset").params["data"]["mapped_root"], "/q");
   const StagePlan& evaluate = Stage(run, "evaluate");
@@ -202,6 +208,53 @@ TEST(PlanDagTest, EvaluateWithoutTrainDependsOnItsInputs) {
   EXPECT_EQ(evaluate.tasks[5].per_rank.gpus, 1);
   EXPECT_EQ(evaluate.params["trained"], false);
   EXPECT_EQ(evaluate.params["evaluate"]["metrics"], nlohmann::json({"accuracy"}));
+}
+
+TEST(PlanDagTest, RagIndexesBeforeTrainAndEvaluate) {
+  const RunPlan run = OnlyRun(
+      "name: rag\n"
+      "data: {base: ptbxl, root: /d, mapped: ecg-qa-ptbxl, mapped_root: /q}\n"
+      "model: {llm: {path: /m}}\n"
+      "train: {max_steps: 2}\n"
+      "evaluate: {metrics: [bleu]}\n"
+      "rag: {k: 3, space: combined, prompt: user_query}\n");
+  EXPECT_EQ(Keys(run), (Strings{"preprocess", "dataset", "rag", "train", "evaluate", "score"}));
+  const StagePlan& rag = Stage(run, "rag");
+  EXPECT_EQ(rag.depends_on, Strings{"dataset"});
+  ASSERT_EQ(rag.tasks.size(), 1u);
+  EXPECT_EQ(rag.params["rag"]["k"], 3);
+  EXPECT_EQ(rag.params["rag"]["space"], "combined");
+  EXPECT_EQ(rag.params["rag"]["prompt"], "user_query");
+  EXPECT_EQ(rag.params["rag"]["features_in_prompt"], false);
+  EXPECT_EQ(Stage(run, "train").depends_on, (Strings{"dataset", "rag"}));
+  EXPECT_EQ(Stage(run, "evaluate").depends_on, (Strings{"dataset", "rag", "train"}));
+
+  absl::StatusOr<ExperimentPlan> alone = PlanExperiment(
+      "name: rag\ndata: {base: ptbxl, root: /d}\nrag: {k: 2}\n", "spec.yaml");
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.status().message(), "rag: needs train or evaluate (retrieval only changes their prompts) (spec.yaml:3)");
+}
+
+TEST(PlanDagTest, TrainingAblationConditionsBecomeRuns) {
+  absl::StatusOr<ExperimentPlan> plan = PlanExperiment(
+      "name: ablate\n"
+      "data: {base: ptbxl, root: /d, mapped: ecg-qa-ptbxl, mapped_root: /q}\n"
+      "model: {llm: {path: /m}}\n"
+      "train: {ablation: [signal, zeros, none]}\n"
+      "evaluate: {ablation: [signal, zeros, none]}\n",
+      "spec.yaml");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->runs.size(), 3u);
+  const std::vector<std::string> conditions = {"signal", "zeros", "none"};
+  for (size_t i = 0; i < 3; ++i) {
+    const RunPlan& run = plan->runs[i];
+    EXPECT_EQ(run.index, static_cast<int>(i));
+    EXPECT_EQ(run.name, "train.ablation=" + conditions[i]);
+    ASSERT_EQ(run.variant.size(), 1u);
+    EXPECT_EQ(run.variant[0], std::make_pair(std::string("train.ablation"), conditions[i]));
+    EXPECT_EQ(Stage(run, "train").params["train"]["ablation"], nlohmann::json({conditions[i]}));
+    EXPECT_EQ(Stage(run, "evaluate").params["evaluate"]["ablation"], nlohmann::json(conditions));
+  }
 }
 
 TEST(PlanDagTest, EveryStageCarriesTheRun) {

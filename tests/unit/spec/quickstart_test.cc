@@ -28,7 +28,7 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessDatasetTokenizerAndTrain) 
   EXPECT_EQ(probe.tasks[0].ranks, 2);
   EXPECT_EQ(probe.tasks[0].per_rank.cpu_cores, 1);
   EXPECT_EQ(probe.params["duration_s"], 3.0);
-  ASSERT_EQ(plan->runs[0].stages.size(), 5u);
+  ASSERT_EQ(plan->runs[0].stages.size(), 7u);
   const StagePlan& pre = plan->runs[0].stages[1];
   EXPECT_EQ(pre.kind, "preprocess");
   EXPECT_TRUE(pre.depends_on.empty());
@@ -51,6 +51,15 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessDatasetTokenizerAndTrain) 
   EXPECT_EQ(train.tasks[0].ranks, 2);
   EXPECT_EQ(train.params["model"]["llm"]["path"], ".ecgbench/models/random-llama");
   EXPECT_EQ(train.params["train"]["max_steps"], 30);
+  const StagePlan& evaluate = plan->runs[0].stages[5];
+  EXPECT_EQ(evaluate.kind, "evaluate");
+  EXPECT_EQ(evaluate.tasks.size(), 2u);
+  EXPECT_EQ(evaluate.depends_on, (std::vector<std::string>{"dataset", "tokenizer", "train"}));
+  EXPECT_EQ(evaluate.params["evaluate"]["ablation"], nlohmann::json({"signal", "zeros", "none"}));
+  EXPECT_EQ(evaluate.params["budget"]["max_tokens"], 512);
+  const StagePlan& score = plan->runs[0].stages[6];
+  EXPECT_EQ(score.kind, "score");
+  EXPECT_EQ(score.depends_on, std::vector<std::string>{"evaluate"});
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ std::vector<InvalidCase> Cases() {
        "trian: unknown key; did you mean \"train\"? (spec.yaml:3)"},
       {"unknown_key_far", "name: t\nprobe: {}\nfoo: 1\n",
        "foo: unknown key; expected one of name|description|priority|labels|probe|data|"
-       "representation|model|train|evaluate|resources|matrix (spec.yaml:3)"},
+       "representation|model|train|evaluate|rag|resources|matrix (spec.yaml:3)"},
       {"image_with_projection",
        Cat(kDataHead, "representation:\n  kind: image\n  encoder: projection\n"),
        "representation.encoder: representation.kind image needs a vision encoder: clip|siglip|vit "
@@ -166,7 +166,7 @@ std::vector<InvalidCase> Cases() {
        "matrix.fold: expected a non-empty list of values, got 3 (spec.yaml:6)"},
       {"matrix_name", Cat(kDataHead, "matrix:\n  name: [a, b]\n"),
        "matrix.name: cannot be varied; matrix keys name a section or a key inside one "
-       "(probe|data|representation|model|train|evaluate|resources) (spec.yaml:6)"},
+       "(probe|data|representation|model|train|evaluate|rag|resources) (spec.yaml:6)"},
       {"matrix_duplicate_value", Cat(kDataHead, "matrix:\n  fold: [1, 2, 1]\n"),
        "matrix.fold[2]: duplicate of matrix.fold[0] (spec.yaml:6)"},
       {"matrix_overlap", Cat(kDataHead, "matrix:\n  fold: [1, 2]\n  data.fold: [3]\n"),

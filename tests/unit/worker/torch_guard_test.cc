@@ -66,10 +66,13 @@ TEST(BuiltinStagesTest, RegistersTheBuiltinKinds) {
   StageRegistry registry;
   ASSERT_TRUE(RegisterBuiltinStages(registry).ok());
   EXPECT_EQ(registry.Kinds(),
-            (std::vector<std::string>{"dataset", "preprocess", "pretrain", "probe", "tokenizer", "train"}));
+            (std::vector<std::string>{"dataset", "evaluate", "preprocess", "pretrain", "probe", "rag", "score",
+                                      "tokenizer", "train"}));
   EXPECT_NE(registry.Create("probe"), nullptr);
   EXPECT_NE(registry.Create("train"), nullptr);
-  EXPECT_EQ(registry.Create("evaluate"), nullptr);
+  EXPECT_NE(registry.Create("evaluate"), nullptr);
+  EXPECT_NE(registry.Create("score"), nullptr);
+  EXPECT_EQ(registry.Create("judge"), nullptr);
   EXPECT_EQ(RegisterBuiltinStages(registry),
             absl::AlreadyExistsError("stage kind \"probe\" is already registered"));
 }

@@ -1,6 +1,6 @@
 // config.json <-> BertConfig (see bert_config.h). Defaults are transformers' BertConfig defaults
 // (bert-base-uncased: 30522 / 768 / 12 layers / 12 heads / 3072, gelu, 512 positions, 2 token
-// types, eps 1e-12, pad 0).
+// types, eps 1e-12, pad 0); RobertaConfig changes only vocab_size (50265) and pad_token_id (1).
 #include "worker/nn/text_encoder/bert_config.h"
 
 #include <filesystem>
@@ -56,22 +56,34 @@ absl::Status ValidateBertConfig(const BertConfig& c, std::string_view file_name)
     return FieldError(file, "pad_token_id",
                       absl::StrCat(c.pad_token_id, " is outside the vocabulary [0, ", c.vocab_size, ")"));
   }
+  if (c.family == BertFamily::kRoberta && c.max_sequence_length() < 1) {
+    return FieldError(file, "max_position_embeddings",
+                      absl::StrCat(c.max_position_embeddings, " leaves no position after pad_token_id ", c.pad_token_id,
+                                   " (RoBERTa positions start at pad_token_id + 1)"));
+  }
   ECGBENCH_ASSIGN_OR_RETURN(const BertActivation act, ParseActivation(file, c.hidden_act_name));
   if (act != c.hidden_act) return FieldError(file, "hidden_act", "does not match hidden_act_name");
   return absl::OkStatus();
 }
 
-absl::StatusOr<BertConfig> ParseBertConfig(std::string_view json_text, std::string_view file_name) {
+namespace {
+
+absl::StatusOr<BertConfig> ParseConfig(std::string_view json_text, std::string_view file_name, bool allow_roberta) {
   const std::string file(file_name);
   ECGBENCH_ASSIGN_OR_RETURN(const nlohmann::json json, common::ParseJson(json_text, file));
   if (!json.is_object()) return absl::InvalidArgumentError(absl::StrCat(file, ": must be a JSON object"));
   const ConfigFields f(json, file);
   ECGBENCH_ASSIGN_OR_RETURN(const std::string model_type, f.String("model_type"));
-  if (model_type != "bert") {
-    return f.Error("model_type",
-                   absl::StrCat("\"", model_type, "\" is not supported (the text encoder is a BERT: \"bert\")"));
-  }
   BertConfig c;
+  if (allow_roberta && model_type == "roberta") {
+    c.family = BertFamily::kRoberta;
+    c.vocab_size = 50265;
+    c.pad_token_id = 1;
+  } else if (model_type != "bert") {
+    return f.Error("model_type", absl::StrCat("\"", model_type, "\" is not supported ",
+                                              allow_roberta ? "(supported: \"bert\", \"roberta\")"
+                                                            : "(the text encoder is a BERT: \"bert\")"));
+  }
   ECGBENCH_ASSIGN_OR_RETURN(c.vocab_size, f.Int("vocab_size", c.vocab_size));
   ECGBENCH_ASSIGN_OR_RETURN(c.hidden_size, f.Int("hidden_size", c.hidden_size));
   ECGBENCH_ASSIGN_OR_RETURN(c.num_hidden_layers, f.Int("num_hidden_layers", c.num_hidden_layers));
@@ -94,18 +106,33 @@ absl::StatusOr<BertConfig> ParseBertConfig(std::string_view json_text, std::stri
   return c;
 }
 
-absl::StatusOr<BertConfig> LoadBertConfig(const std::string& path) {
+absl::StatusOr<BertConfig> LoadConfig(const std::string& path, bool allow_roberta) {
   std::error_code ec;
   const std::string file =
       std::filesystem::is_directory(path, ec) ? (std::filesystem::path(path) / "config.json").string() : path;
   ECGBENCH_ASSIGN_OR_RETURN(const std::string text, common::ReadFile(file));
-  return ParseBertConfig(text, file);
+  return ParseConfig(text, file, allow_roberta);
 }
+
+}  // namespace
+
+absl::StatusOr<BertConfig> ParseBertConfig(std::string_view json_text, std::string_view file_name) {
+  return ParseConfig(json_text, file_name, /*allow_roberta=*/false);
+}
+
+absl::StatusOr<BertConfig> LoadBertConfig(const std::string& path) { return LoadConfig(path, false); }
+
+absl::StatusOr<BertConfig> ParseBertFamilyConfig(std::string_view json_text, std::string_view file_name) {
+  return ParseConfig(json_text, file_name, /*allow_roberta=*/true);
+}
+
+absl::StatusOr<BertConfig> LoadBertFamilyConfig(const std::string& path) { return LoadConfig(path, true); }
 
 absl::StatusOr<std::string> SerializeBertConfig(const BertConfig& c) {
   ECGBENCH_RETURN_IF_ERROR(ValidateBertConfig(c));
-  const nlohmann::json json = {{"architectures", {"BertModel"}},
-                               {"model_type", "bert"},
+  const bool roberta = c.family == BertFamily::kRoberta;
+  nlohmann::json json = {{"architectures", {roberta ? "RobertaModel" : "BertModel"}},
+                               {"model_type", c.model_type()},
                                {"vocab_size", c.vocab_size},
                                {"hidden_size", c.hidden_size},
                                {"num_hidden_layers", c.num_hidden_layers},
@@ -121,6 +148,10 @@ absl::StatusOr<std::string> SerializeBertConfig(const BertConfig& c) {
                                {"pad_token_id", c.pad_token_id},
                                {"position_embedding_type", "absolute"},
                                {"torch_dtype", "float32"}};
+  if (roberta) {
+    json["bos_token_id"] = 0;
+    json["eos_token_id"] = 2;
+  }
   return json.dump(2) + "\n";
 }
 

@@ -31,9 +31,16 @@ using common::text::TrainingSequence;
 using ::testing::HasSubstr;
 using namespace testing;  // NOLINT: the test data constants
 
-ElmConversation C0() { return {"c0", 0, {{"user", "Rhythm of 0?"}, {"assistant", "sinus"}}}; }
+ElmConversation Conversation(std::string id, std::vector<common::text::ChatTurn> turns) {
+  ElmConversation c;
+  c.id = std::move(id);
+  c.segment = 0;
+  c.turns = std::move(turns);
+  return c;
+}
+ElmConversation C0() { return Conversation("c0", {{"user", "Rhythm of 0?"}, {"assistant", "sinus"}}); }
 ElmConversation C1() {
-  return {"c1", 0, {{"user", "Rate?"}, {"assistant", "normal"}, {"user", "Axis?"}, {"assistant", "left"}}};
+  return Conversation("c1", {{"user", "Rate?"}, {"assistant", "normal"}, {"user", "Axis?"}, {"assistant", "left"}});
 }
 
 ElmExampleOptions Options(EcgSlot slot, int64_t max_tokens = 128) {
@@ -126,6 +133,47 @@ TEST(ElmExamplesTest, EcgSlotPerElmKind) {
   EXPECT_EQ(LabeledText(*tok, none.sequence), "normal<|eot_id|>left<|eot_id|>");
 }
 
+TEST(ElmExamplesTest, PromptsAnswerEachTurnFromTheTrueHistoryWithTheTrainingSlot) {
+  auto tok = LlamaTokenizer();
+  const ElmExampleBuilder placeholders = MakeBuilder(tok.get(), Options(EcgSlot::kPlaceholders));
+  auto two = placeholders.Prompts(C1(), {}, /*with_slot=*/true);
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].turn, 1);
+  EXPECT_EQ((*two)[0].reference, "normal");
+  EXPECT_EQ((*two)[1].turn, 3);
+  EXPECT_EQ((*two)[1].reference, "left");
+  for (const auto& p : *two) {
+    EXPECT_EQ(p.ids.front(), kBos);
+    EXPECT_EQ(std::count(p.ids.begin(), p.ids.end(), kPlaceholder), 2);
+    EXPECT_EQ(p.ecg_begin, 27);
+    EXPECT_THAT(*tok->Decode(p.ids, false), ::testing::EndsWith("assistant<|end_header_id|>\n\n"));
+  }
+  // The second turn's prompt holds the true first answer, not a generated one.
+  EXPECT_THAT(*tok->Decode((*two)[1].ids, false), HasSubstr("normal<|eot_id|>"));
+  // The `none` ablation: the same prompts without the slot (and its newline).
+  auto text_only = placeholders.Prompts(C1(), {}, /*with_slot=*/false);
+  ASSERT_TRUE(text_only.ok()) << text_only.status();
+  EXPECT_EQ(std::count((*text_only)[0].ids.begin(), (*text_only)[0].ids.end(), kPlaceholder), 0);
+  EXPECT_EQ((*text_only)[0].ids.size(), (*two)[0].ids.size() - 3);
+
+  // ECG-Byte: the slot cut like the training sequence (59 text tokens, max 100: 41 ECG tokens).
+  const ElmExampleBuilder bytes = MakeBuilder(tok.get(), Options(EcgSlot::kEcgByte, 100));
+  auto one = bytes.Prompts(C0(), std::vector<int32_t>(200, 97), /*with_slot=*/true);
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(std::count((*one)[0].ids.begin(), (*one)[0].ids.end(), kEcgOffset + 97), 41);
+  EXPECT_EQ((*one)[0].reference, "sinus");
+  // A short ECG is kept whole.
+  auto short_ecg = bytes.Prompts(C0(), {97, 98}, /*with_slot=*/true);
+  ASSERT_TRUE(short_ecg.ok());
+  EXPECT_EQ((*short_ecg)[0].ecg_end - (*short_ecg)[0].ecg_begin, 2);
+  // A conversation the template refuses names itself.
+  auto bad = placeholders.Prompts(Conversation("bad", {{"assistant", "hello"}}), {}, true);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("conversation \"bad\""));
+}
+
 TEST(ElmExamplesTest, EcgByteBudgetKeepsTheFirstTokensAndNeverTheBosOrAnswers) {
   auto tok = LlamaTokenizer();
   const std::vector<int32_t> ecg(200, 97);
@@ -160,7 +208,7 @@ TEST(ElmExamplesTest, PlaceholdersAreNeverCut) {
   EXPECT_EQ(exact.sequence.num_pad, 0);
   EXPECT_EQ(exact.sequence.input_ids[0], kBos);
   EXPECT_EQ(MakeBuilder(tok.get(), Options(EcgSlot::kPlaceholders, 60)).Check(C0())->drop, DropReason::kTooLong);
-  const ElmConversation question_only{"q", 0, {{"user", "Rate?"}}};
+  const ElmConversation question_only = Conversation("q", {{"user", "Rate?"}});
   EXPECT_EQ(MakeBuilder(tok.get(), Options(EcgSlot::kPlaceholders)).Check(question_only)->drop, DropReason::kNoAnswer);
 }
 
@@ -179,11 +227,11 @@ TEST(ElmExamplesTest, CreateAndRenderErrorsNameTheField) {
   EXPECT_EQ(ElmExampleBuilder::Create(tok.get(), common::text::Llama3ChatTemplate(), o).status().message(),
             "ELM examples: pad_id -1 is outside the vocabulary (0..566)");
   // A placeholder inside the text would receive ECG embeddings: refused.
-  const ElmConversation literal{"literal", 0, {{"user", "What does <signal> mean?"}, {"assistant", "x"}}};
+  const ElmConversation literal = Conversation("literal", {{"user", "What does <signal> mean?"}, {"assistant", "x"}});
   EXPECT_EQ(MakeBuilder(tok.get(), Options(EcgSlot::kPlaceholders)).Check(literal).status().message(),
             "conversation \"literal\": its text holds 1 ECG placeholder token(s) (id 304)");
   EXPECT_TRUE(MakeBuilder(tok.get(), Options(EcgSlot::kEcgByte)).Check(literal).ok());
-  const ElmConversation bad{"bad", 0, {{"assistant", "hello"}}};
+  const ElmConversation bad = Conversation("bad", {{"assistant", "hello"}});
   auto checked = MakeBuilder(tok.get(), Options(EcgSlot::kNone)).Check(bad);
   ASSERT_FALSE(checked.ok());
   EXPECT_THAT(std::string(checked.status().message()), ::testing::StartsWith("conversation \"bad\": "));

@@ -95,6 +95,46 @@ TEST(InjectAtPlaceholders, PlacesEachRowsVectorsInItsOwnRowInOrder) {
   }
 }
 
+TEST(Elm, Signal2VecReplacesEcgTokenEmbeddingsByTheProjectedFrozenVectors) {
+  // ECG tokens are ids 50..57 (offset 50, an 8-row table of dim 4); ids below 50 are text.
+  torch::manual_seed(2);
+  ElmOptions options;
+  options.kind = ElmKind::kSignal2Vec;
+  options.ecg_token_offset = 50;
+  options.signal2vec_table = torch::randn({8, 4});
+  options.seed = 5;
+  const torch::Tensor table = options.signal2vec_table.clone();
+  Elm elm(Llm(), nullptr, options);
+  ASSERT_TRUE(elm.projection());
+  EXPECT_EQ(elm.projection()->weight.sizes(), (std::vector<int64_t>{16, 4}));
+  EXPECT_TRUE(torch::equal(elm.signal2vec_table(), table));
+  ElmBatch batch = MakeBatch(0, false);
+  batch.input_ids[0][3] = 50;
+  batch.input_ids[0][4] = 57;
+  batch.input_ids[1][5] = 53;
+  torch::Tensor embeds;
+  {
+    torch::NoGradGuard no_grad;
+    embeds = elm.InputEmbeddings(batch);
+  }
+  const torch::Tensor plain = elm.llm().EmbedTokens(batch.input_ids).detach();
+  const auto projected = [&](int64_t row) { return elm.projection()(table[row]).detach(); };
+  EXPECT_TRUE(torch::allclose(embeds[0][3], projected(0)));
+  EXPECT_TRUE(torch::allclose(embeds[0][4], projected(7)));
+  EXPECT_TRUE(torch::allclose(embeds[1][5], projected(3)));
+  EXPECT_TRUE(torch::equal(embeds[0][2], plain[0][2]));  // text positions keep the LLM's embedding
+  EXPECT_TRUE(torch::equal(embeds[1][9], plain[1][9]));
+  // The projection trains; the table never does.
+  const std::vector<std::pair<std::string, torch::Tensor>> trainable = elm.TrainableParameters();
+  ASSERT_GE(trainable.size(), 2u);
+  EXPECT_EQ(trainable[0].first, "projection.weight");
+  elm.Train(true);
+  elm.Loss(batch).sum.backward();
+  EXPECT_GT(elm.projection()->weight.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_FALSE(elm.signal2vec_table().requires_grad());
+  EXPECT_TRUE(torch::equal(elm.signal2vec_table(), table));
+}
+
 TEST(Elm, EcgByteLossEqualsFullLogitsCrossEntropy) {
   Elm elm(Llm(), nullptr, ElmOptions{});
   const ElmBatch batch = MakeBatch(0, false);

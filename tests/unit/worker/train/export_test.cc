@@ -386,6 +386,44 @@ TEST(ExportElm, LlavaWithTrainedEncoderRoundTripsThroughTheFactory) {
   EXPECT_EQ(LossOf(*loaded->elm, batch), loss);
 }
 
+TEST(ExportElm, Signal2VecTableAndOffsetRoundTrip) {
+  TempDir tmp;
+  const std::string base = WriteBase(tmp, /*tied=*/true);
+  torch::manual_seed(6);
+  nn::ElmOptions options;
+  options.kind = nn::ElmKind::kSignal2Vec;
+  options.ecg_token_offset = kPlaceholder + 1;  // signal_0
+  options.signal2vec_table = torch::randn({4, 3});
+  options.seed = 2;
+  nn::Elm elm(GrownLlm(base), nullptr, options);
+  {
+    torch::NoGradGuard no_grad;
+    elm.projection()->weight.add_(0.5);  // "trained"
+  }
+  const nn::ElmBatch batch = MakeBatch(false);  // holds signal_3 (kVocab - 1) among the labels
+  const double before = LossOf(elm, batch);
+  absl::StatusOr<ExportResult> result = ExportElm(elm, nullptr, Request(tmp / "s2v", base));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->config.elm_kind, "signal2vec");
+  EXPECT_EQ(result->config.ecg_token_offset, kPlaceholder + 1);
+  EXPECT_EQ(result->config.placeholder_id, -1);
+  absl::StatusOr<LoadedElm> loaded = LoadExportedElm(result->dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->elm->options().kind, nn::ElmKind::kSignal2Vec);
+  EXPECT_EQ(loaded->elm->options().ecg_token_offset, kPlaceholder + 1);
+  EXPECT_TRUE(torch::equal(loaded->elm->signal2vec_table(), elm.signal2vec_table()));
+  EXPECT_TRUE(torch::equal(loaded->elm->projection()->weight, elm.projection()->weight));
+  EXPECT_EQ(LossOf(*loaded->elm, batch), before);
+  // A config without the offset is refused, naming the field.
+  absl::StatusOr<std::string> text = common::ReadFile(result->dir + "/elm_config.json");
+  ASSERT_TRUE(text.ok());
+  nlohmann::json broken = nlohmann::json::parse(*text);
+  broken["elm"].erase("ecg_token_offset");
+  absl::StatusOr<ElmExportConfig> parsed = ParseElmExportConfig(broken.dump(), "elm_config.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("elm.ecg_token_offset"), std::string::npos) << parsed.status();
+}
+
 TEST(ExportElm, RefusesAnExistingDirectoryUnlessOverwriting) {
   TempDir tmp;
   const std::string base = WriteBase(tmp, true);
@@ -478,7 +516,7 @@ TEST(ElmExportConfig, RoundTripsAndNamesBadFields) {
   json bad = json::parse(text);
   bad["elm"]["kind"] = "fuyu";
   EXPECT_EQ(ParseElmExportConfig(bad.dump(), "e.json").status().message(),
-            "e.json: field \"elm.kind\": \"fuyu\" is not llava, encoder_free or ecg_byte");
+            "e.json: field \"elm.kind\": \"fuyu\" is not llava, encoder_free, ecg_byte or signal2vec");
   bad = json::parse(text);
   bad["format_version"] = 2;
   EXPECT_EQ(ParseElmExportConfig(bad.dump(), "e.json").status().message(),
