@@ -115,7 +115,11 @@ RunPlan BuildRun(const ExperimentSpec& spec, int index,
     plan.stages.back().depends_on = inputs;  // the dataset (and tokenizer, pretrain) results, and:
     if (spec.train) plan.stages.back().depends_on.push_back("train");
     // One task joins the shards' predictions and computes the metrics of each ablation condition.
-    plan.stages.push_back(MakeStage("score", 1, 1, one_cpu, spec, {{"evaluate", ToJson(*spec.evaluate)}}, run));
+    // BERTScore runs a transformer: the score task then asks for the per-rank resources (GPU).
+    const std::vector<std::string>& metrics = spec.evaluate->metrics;
+    const bool bertscore = std::find(metrics.begin(), metrics.end(), "bertscore") != metrics.end();
+    plan.stages.push_back(MakeStage("score", 1, 1, bertscore ? per_rank : one_cpu, spec,
+                                    {{"evaluate", ToJson(*spec.evaluate)}}, run));
     plan.stages.back().depends_on = {"evaluate"};
   }
   return plan;

@@ -1,6 +1,8 @@
 // The score stage (see score_runner.h): evaluate shards' predictions -> metrics per condition.
 #include "worker/stages/score_runner.h"
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "common/eval/scorer.h"
 #include "common/util/files.h"
 #include "common/util/status_macros.h"
+#include "worker/infer/bertscore.h"
 #include "nlohmann/json.hpp"
 
 namespace ecgbench::worker {
@@ -45,10 +48,27 @@ absl::StatusOr<TaskResult> ScoreRunner::Run(TaskContext& ctx) {
   if (!params.is_object()) return absl::InvalidArgumentError("score: params are not a JSON object");
   const nlohmann::json evaluate = params.value("evaluate", nlohmann::json::object());
   std::vector<std::string> metrics = evaluate.value("metrics", std::vector<std::string>{"bleu", "rouge", "meteor", "accuracy"});
+  // BERTScore runs a LibTorch model here; the other groups are common/eval's.
+  const auto bert = std::find(metrics.begin(), metrics.end(), "bertscore");
+  const bool with_bertscore = bert != metrics.end();
+  if (with_bertscore) metrics.erase(bert);
+  infer::BertScoreOptions bert_options;
+  if (with_bertscore) {
+    const nlohmann::json b = evaluate.value("bertscore", nlohmann::json::object());
+    bert_options.model_dir = b.value("path", nlohmann::json()).is_string() ? b["path"].get<std::string>() : "";
+    bert_options.layer = b.value("layer", 17);
+    if (bert_options.model_dir.empty()) {
+      return absl::InvalidArgumentError("score: evaluate.bertscore.path is required when metrics lists bertscore");
+    }
+  }
   ECGBENCH_ASSIGN_OR_RETURN(const std::vector<std::string> files, ShardFiles(assignment));
 
   common::ecg::ContentHash key("score");
-  key.SetParameters({{"metrics", metrics}, {"version", 1}});
+  key.SetParameters({{"metrics", metrics},
+                     {"bertscore", with_bertscore ? nlohmann::json({{"path", bert_options.model_dir},
+                                                                    {"layer", bert_options.layer}})
+                                                  : nlohmann::json()},
+                     {"version", 1}});
   for (size_t i = 0; i < files.size(); ++i) key.AddInput(absl::StrCat("shard", i), files[i]);
   ECGBENCH_ASSIGN_OR_RETURN(const std::string artifact, common::ecg::ArtifactDir(options_.artifact_root, "score", key.Hex()));
   // Another task may be building the same artifact (runs that share it): wait for it, then reuse.
@@ -81,8 +101,34 @@ absl::StatusOr<TaskResult> ScoreRunner::Run(TaskContext& ctx) {
     options.threads = options_.threads;
     ECGBENCH_ASSIGN_OR_RETURN(const eval::Scorer scorer, eval::Scorer::Create(options));
     ECGBENCH_ASSIGN_OR_RETURN(const auto scores, scorer.ScoreByCondition(all));
+    std::unique_ptr<infer::BertScorer> bert_scorer;
+    if (with_bertscore) {
+      ctx.Log(v1::LOG_LEVEL_INFO, absl::StrCat("score: loading the BERTScore model ", bert_options.model_dir,
+                                               " (layer ", bert_options.layer, ")"));
+      ECGBENCH_ASSIGN_OR_RETURN(bert_scorer, infer::BertScorer::Load(bert_options));
+    }
     for (const auto& [condition, values] : scores) {
       by_condition[condition] = values;
+      if (bert_scorer) {
+        std::vector<std::string> candidates, references;
+        for (const eval::Prediction& p : all) {
+          if (p.condition != condition) continue;
+          candidates.push_back(p.prediction);
+          references.push_back(p.reference);
+        }
+        ECGBENCH_ASSIGN_OR_RETURN(const std::vector<infer::BertScoreTriple> triples,
+                                  bert_scorer->Score(candidates, references));
+        double precision = 0, recall = 0, f1 = 0;
+        for (const infer::BertScoreTriple& t : triples) {
+          precision += t.precision;
+          recall += t.recall;
+          f1 += t.f1;
+        }
+        const double n = std::max<double>(1, static_cast<double>(triples.size()));
+        by_condition[condition]["bertscore_p"] = precision / n;
+        by_condition[condition]["bertscore_r"] = recall / n;
+        by_condition[condition]["bertscore_f1"] = f1 / n;
+      }
       ctx.Log(v1::LOG_LEVEL_INFO, absl::StrCat("score: ", condition, ": ", nlohmann::json(values).dump()));
     }
     ECGBENCH_RETURN_IF_ERROR(common::MakeDirs(artifact));

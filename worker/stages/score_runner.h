@@ -1,6 +1,7 @@
 // The `score` stage: joins the evaluate shards' predictions of one run into predictions.jsonl and
 // computes the metrics of evaluate.metrics for each ablation condition (common/eval/scorer.h:
-// BLEU, ROUGE, METEOR, accuracy / F1; torch-free, so this runner needs no LibTorch).
+// BLEU, ROUGE, METEOR, accuracy / F1, torch-free; BERTScore with worker/infer/bertscore.h, the mean
+// P / R / F1 over the pairs as bertscore_p, bertscore_r, bertscore_f1, when metrics lists it).
 //
 // Results (the run's "score.<condition>.<metric>", values in [0, 1]): e.g. score.signal.bleu,
 // score.zeros.meteor, score.none.accuracy, score.signal.n (answers scored). Output: an artifact

@@ -76,7 +76,7 @@ TEST(PlanDagTest, ExampleRunsHaveTheExpectedStages) {
   const StagePlan& score = Stage(signal, "score");
   EXPECT_EQ(score.depends_on, Strings{"evaluate"});
   ASSERT_EQ(score.tasks.size(), 1u);
-  EXPECT_EQ(score.tasks[0].per_rank.gpus, 0);
+  EXPECT_EQ(score.tasks[0].per_rank.gpus, 1);  // the example lists bertscore: a transformer on the GPU
   EXPECT_EQ(score.params["evaluate"]["compare"], "paired_bootstrap");
 
   const RunPlan& token = plan->runs[10];
