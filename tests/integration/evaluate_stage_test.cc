@@ -102,6 +102,53 @@ TEST(EvaluateStageTest, ShardedGenerationIsScoredPerAblationCondition) {
   EXPECT_EQ(keys.size(), static_cast<size_t>(3 * n));  // no turn answered twice across shards
 }
 
+// The fifth representation: the 288 ECG features (12 x 24) through the projection, trained and
+// evaluated end to end; the export records the 12 x 24 input.
+TEST(EvaluateStageTest, FeaturesRepresentationTrainsAndEvaluates) {
+  TestCluster cluster;
+  common::ecg::SynthDatasetOptions synth;
+  synth.out_dir = cluster.dir() + "/ptbxl";
+  synth.records = 12;
+  synth.seed = 8;
+  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
+  const std::string model_dir = cluster.dir() + "/llm";
+  const std::string write_model =
+      std::string(ECGBENCH_BIN_DIR) + "/ecgbench-worker --write-random-model " + model_dir + " > /dev/null";
+  ASSERT_EQ(std::system(write_model.c_str()), 0);
+  ASSERT_TRUE(cluster.StartCoordinator().ok());
+  ASSERT_TRUE(cluster.StartWorker("w1", 1).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1, 20000).ok());
+  const std::string spec =
+      "name: it-features\ndata:\n  base: ptbxl\n  root: " + synth.out_dir + "\n  segment_len: 500\n" +
+      "  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir + "/ecgqa/ptbxl\n  folds: {k: 4}\n" +
+      "representation: {kind: features, encoder: {name: projection}}\n" +
+      "model:\n  llm: {path: " + model_dir + ", template: llama3}\n  lora: {rank: 4, alpha: 8}\n" +
+      "train:\n  batch_size: 2\n  max_steps: 2\n  max_tokens: 256\n  schedule: {name: constant}\n" +
+      "evaluate:\n  generation: {max_new_tokens: 4}\n  metrics: [accuracy]\n";
+  auto id = cluster.Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto e = cluster.WaitForTerminal(*id, 180000);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->state(), v1::STATE_SUCCEEDED) << cluster.DumpLogs();
+  grpc::ClientContext ctx;
+  v1::GetResultsRequest req;
+  req.set_id(*id);
+  v1::GetResultsResponse resp;
+  ASSERT_TRUE(cluster.client().GetResults(&ctx, req, &resp).ok());
+  EXPECT_GT(resp.runs(0).metrics().at("score.signal.n"), 0);
+  bool exported = false;
+  for (const auto& p : std::filesystem::recursive_directory_iterator(cluster.dir() + "/artifacts")) {
+    if (p.path().filename() != "elm_config.json") continue;
+    std::ifstream in(p.path());
+    const nlohmann::json config = nlohmann::json::parse(in);
+    EXPECT_EQ(config["elm"]["kind"], "encoder_free");
+    EXPECT_EQ(config["elm"]["signal_leads"], 12);
+    EXPECT_EQ(config["elm"]["signal_length"], 24);
+    exported = true;
+  }
+  EXPECT_TRUE(exported);
+}
+
 // The token ELM with Signal2Vec embeddings (pretrain stage), retrieval-augmented prompts (rag stage)
 // and two training conditions (two runs): every stage of both runs succeeds, the train stage
 // exports a signal2vec ELM that the evaluate stage reloads, and the prompts carry the retrieval.

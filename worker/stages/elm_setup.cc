@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/model_io/peft_keys.h"
+#include "common/rag/ecg_features.h"
 #include "common/repr/signal2vec/signal2vec_model.h"
 #include "common/util/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -198,7 +199,17 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
     ECGBENCH_ASSIGN_OR_RETURN(ex.placeholder_id, AddOne(*setup.tokenizer, kPlaceholder, /*special=*/true));
     options.placeholder_id = ex.placeholder_id;
     ex.slot = EcgSlot::kPlaceholders;
-    if (setup.representation.kind == RepresentationKind::kSignal && encoder == "projection") {
+    if (setup.representation.kind == RepresentationKind::kFeatures) {
+      if (encoder != "projection") {
+        return absl::InvalidArgumentError(absl::StrCat("representation.encoder.name: the features representation "
+                                                       "takes the projection encoder, not '", encoder, "'"));
+      }
+      // The 12 x 24 features, flattened and projected to one embedding (the encoder-free ELM).
+      options.kind = nn::ElmKind::kEncoderFree;
+      options.signal_length = common::rag::kFeaturesPerLead;
+      setup.elm_kind = "encoder_free";
+      ex.num_placeholders = 1;
+    } else if (setup.representation.kind == RepresentationKind::kSignal && encoder == "projection") {
       options.kind = nn::ElmKind::kEncoderFree;
       options.signal_length = in.segment_len;
       setup.elm_kind = "encoder_free";

@@ -15,7 +15,7 @@
 //   token + signal2vec                   ECG-Byte tokens whose embeddings are the projected frozen
 //                                        Signal2Vec vectors; the model directory from encoder.path,
 //                                        else from the pretrain stage (pretrained_signal2vec)
-// Not yet supported, refused with UNIMPLEMENTED naming it: the features kind.
+//   features + projection                encoder-free over the 12 x 24 ECG features (common/repr/batch)
 //
 // With `trained_export` (the train stage's export directory) the ELM's weights (adapter, added
 // vocabulary rows, projection, trained encoder) come from the export instead of being initialised;

@@ -1,6 +1,8 @@
 // RepresentationBuilder: the per-kind pipelines from a stored segment to a model input.
 #include "common/repr/batch/representation_builder.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <climits>
 #include <utility>
@@ -45,6 +47,12 @@ RepresentationBuilder::RepresentationBuilder(const RepresentationOptions& option
     renderer_ = std::make_unique<EcgRenderer>(DefaultEcgPlotOptions(options_.image_layout));
     if (options_.augment) augmenter_ = std::make_unique<ImageAugmenter>();
   }
+  if (options_.kind == RepresentationKind::kFeatures) {
+    rag::FeatureOptions features;
+    features.sampling_rate_hz = options_.sampling_rate_hz;
+    features_ = std::make_unique<rag::EcgFeatureExtractor>(features);
+    feature_values_.resize(rag::kNumEcgFeatures);
+  }
 }
 
 RepresentationBuilder::~RepresentationBuilder() = default;
@@ -67,6 +75,8 @@ absl::StatusOr<std::vector<int64_t>> RepresentationBuilder::DenseShape(int64_t l
       ECGBENCH_ASSIGN_OR_RETURN(const auto hw, processor_->OutputSize(geometry.height, geometry.width));
       return std::vector<int64_t>{3, hw.first, hw.second};
     }
+    case RepresentationKind::kFeatures:
+      return std::vector<int64_t>{kSegmentLeads, rag::kFeaturesPerLead};
     case RepresentationKind::kToken:
       break;
   }
@@ -138,6 +148,15 @@ absl::Status RepresentationBuilder::BuildStacked(const float* raw, int64_t lengt
   return processor_->Process(stacked_, kSegmentLeads, static_cast<int>(length), &vision_workspace_, out);
 }
 
+absl::Status RepresentationBuilder::BuildFeatures(const float* raw, int64_t length, absl::Span<float> out) {
+  ECGBENCH_RETURN_IF_ERROR(features_->Extract(raw, kSegmentLeads, length, absl::MakeSpan(feature_values_)));
+  for (size_t i = 0; i < feature_values_.size(); ++i) {
+    const double f = feature_values_[i];
+    out[i] = static_cast<float>(std::copysign(std::log1p(std::fabs(f)), f));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RepresentationBuilder::BuildImage(const float* raw, int64_t length, int64_t sample_index, int epoch,
                                                absl::Span<float> out) {
   ECGBENCH_RETURN_IF_ERROR(renderer_->Render(raw, kSegmentLeads, length, options_.sampling_rate_hz, &image_));
@@ -171,6 +190,8 @@ absl::Status RepresentationBuilder::BuildDense(const float* segment, int64_t len
       status = raw.status();
     } else if (options_.kind == RepresentationKind::kStackedSignal) {
       status = BuildStacked(*raw, length, out);
+    } else if (options_.kind == RepresentationKind::kFeatures) {
+      status = BuildFeatures(*raw, length, out);
     } else {
       status = BuildImage(*raw, length, sample_index, epoch, out);
     }

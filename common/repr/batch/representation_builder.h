@@ -8,6 +8,9 @@
 //                   optional augmentation (image_augment.h) -> vision processor -> float32 [3 x H x W]
 //   token           perturb -> normalize -> symbols (symbols.h) -> ECG-Byte ids, longest match,
 //                   truncated to the first max_tokens ids when max_tokens > 0 -> int32 [T]
+//   features        perturb -> the 288 RAG features of the raw mV (common/rag/ecg_features.h, 24
+//                   per lead) -> signed log compression sign(f) log(1 + |f|) (the features span
+//                   ten orders of magnitude: spectral power next to durations) -> float32 [12 x 24]
 // Perturbations: noise as perturb.h; blackout replaces the segment by zeros at the same point of the
 // pipeline (signal: the output is all zeros; token: the symbols of a zero signal; stacked_signal /
 // image: the processed picture of a zero signal); no_signal skips the segment altogether: has_ecg is
@@ -30,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/rag/ecg_features.h"
 #include "common/repr/batch/representation_options.h"
 #include "common/repr/image/ecg_plot.h"
 #include "common/repr/image/image_augment.h"
@@ -87,6 +91,7 @@ class RepresentationBuilder {
   absl::Status BuildSignal(const float* segment, int64_t length, int64_t sample_index, int epoch,
                            absl::Span<float> out);
   absl::Status BuildStacked(const float* raw, int64_t length, absl::Span<float> out);
+  absl::Status BuildFeatures(const float* raw, int64_t length, absl::Span<float> out);
   absl::Status BuildImage(const float* raw, int64_t length, int64_t sample_index, int epoch,
                           absl::Span<float> out);
 
@@ -99,6 +104,8 @@ class RepresentationBuilder {
   std::vector<uint8_t> stacked_;   // 12 * L * 3: the stacked signal
   RgbImage image_;                 // the rendered (and augmented) image
   std::string symbols_;            // the token kind's symbols
+  std::unique_ptr<rag::EcgFeatureExtractor> features_;  // features only
+  std::vector<double> feature_values_;                 // features only: 288
   int64_t cached_length_ = -1;     // the length cached_shape_ was computed for
   std::vector<int64_t> cached_shape_;
   int64_t cached_size_ = 0;        // product of cached_shape_

@@ -14,7 +14,7 @@
 namespace ecgbench::common::repr {
 namespace {
 
-constexpr char kKindList[] = "signal|stacked_signal|image|token";
+constexpr char kKindList[] = "signal|stacked_signal|image|token|features";
 
 // The same error code with "<field>: " in front of the message.
 absl::Status Prefixed(const absl::Status& status, std::string_view field) {
@@ -132,10 +132,7 @@ absl::StatusOr<RepresentationKind> ParseRepresentationKind(std::string_view name
   if (name == "stacked_signal") return RepresentationKind::kStackedSignal;
   if (name == "image") return RepresentationKind::kImage;
   if (name == "token") return RepresentationKind::kToken;
-  if (name == "features") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kind \"features\" has no segment representation (expected ", kKindList, ")"));
-  }
+  if (name == "features") return RepresentationKind::kFeatures;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown representation kind \"", std::string(name), "\" (expected ", kKindList, ")"));
 }
@@ -146,6 +143,7 @@ std::string_view RepresentationKindName(RepresentationKind kind) {
     case RepresentationKind::kStackedSignal: return "stacked_signal";
     case RepresentationKind::kImage: return "image";
     case RepresentationKind::kToken: return "token";
+    case RepresentationKind::kFeatures: return "features";
   }
   return "signal";
 }
@@ -183,6 +181,7 @@ absl::StatusOr<RepresentationOptions> ParseRepresentationOptions(const nlohmann:
 
   switch (options.kind) {
     case RepresentationKind::kSignal:
+    case RepresentationKind::kFeatures:
       break;
     case RepresentationKind::kImage: {
       ECGBENCH_ASSIGN_OR_RETURN(const nlohmann::json image, GetObject(rep, "image", "representation.image"));

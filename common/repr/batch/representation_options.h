@@ -30,10 +30,10 @@
 
 namespace ecgbench::common::repr {
 
-enum class RepresentationKind { kSignal, kStackedSignal, kImage, kToken };
+enum class RepresentationKind { kSignal, kStackedSignal, kImage, kToken, kFeatures };
 
-// "signal" | "stacked_signal" | "image" | "token"; InvalidArgument listing them otherwise (the
-// spec's "features" kind has no builder here and is refused with its own message).
+// "signal" | "stacked_signal" | "image" | "token" | "features"; InvalidArgument listing them
+// otherwise.
 absl::StatusOr<RepresentationKind> ParseRepresentationKind(std::string_view name);
 std::string_view RepresentationKindName(RepresentationKind kind);
 

@@ -117,6 +117,33 @@ TEST(RepresentationBuilderTest, SignalNoiseComesAfterNormalization) {
   EXPECT_NE(got, Normalized(Normalizer::MinMax(), before));
 }
 
+TEST(RepresentationBuilderTest, FeaturesAreTheLogCompressedRagFeatures) {
+  const auto raw = testing::SyntheticSegment(kLength);
+  RepresentationOptions options;
+  options.kind = RepresentationKind::kFeatures;
+  auto builder = MakeBuilder(options);
+  ASSERT_NE(builder, nullptr);
+  EXPECT_THAT(*builder->DenseShape(kLength), ElementsAre(12, 24));
+  const RepresentationSample sample = BuildOne(builder.get(), raw);
+  EXPECT_THAT(sample.shape, ElementsAre(12, 24));
+  std::vector<double> features(288);
+  rag::EcgFeatureExtractor extractor;
+  ASSERT_TRUE(extractor.Extract(raw.data(), 12, kLength, absl::MakeSpan(features)).ok());
+  ASSERT_EQ(sample.values.size(), 288u);
+  int nonzero = 0;
+  for (size_t i = 0; i < 288; ++i) {
+    EXPECT_EQ(sample.values[i], static_cast<float>(std::copysign(std::log1p(std::fabs(features[i])), features[i])))
+        << "feature " << i;
+    nonzero += sample.values[i] != 0.0f;
+  }
+  EXPECT_GT(nonzero, 200);  // a real ECG has mostly non-zero features
+  // Blackout: the features of a zero segment (all zero); no_signal: zeros and no ECG.
+  options.perturbation = Perturbation::kBlackout;
+  auto blackout = MakeBuilder(options);
+  const RepresentationSample zero = BuildOne(blackout.get(), raw);
+  EXPECT_EQ(zero.values, std::vector<float>(288, 0.0f));
+}
+
 TEST(RepresentationBuilderTest, StackedSignalIsTheVisionProcessorOfTheStackedImage) {
   const auto raw = testing::SyntheticSegment(kLength, 1);
   for (const auto& vision : {ClipPreset(), SiglipPreset(), VitPreset()}) {

@@ -135,10 +135,7 @@ TEST(RepresentationOptionsTest, PercentileLoadsTheStatistics) {
 TEST(RepresentationOptionsTest, ErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(json::array()), "representation: expected an object, got []");
   EXPECT_EQ(ErrorOf({{"kind", "sig"}}),
-            "representation.kind: unknown representation kind \"sig\" (expected signal|stacked_signal|image|token)");
-  EXPECT_EQ(ErrorOf({{"kind", "features"}}),
-            "representation.kind: kind \"features\" has no segment representation (expected "
-            "signal|stacked_signal|image|token)");
+            "representation.kind: unknown representation kind \"sig\" (expected signal|stacked_signal|image|token|features)");
   EXPECT_EQ(ErrorOf({{"kind", 3}}), "representation.kind: expected a string, got 3");
   EXPECT_THAT(ErrorOf({{"perturb", "jitter"}}), StartsWith("representation.perturb: unknown perturbation \"jitter\""));
   EXPECT_THAT(ErrorOf({{"normalization", "zscore"}}), StartsWith("representation.normalization: "));
