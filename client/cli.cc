@@ -51,6 +51,7 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   AddEcgCommands(app, ctx, &action);
   AddTextCommands(app, ctx, &action);
   AddScoreCommands(app, ctx, &action);
+  AddChatCommands(app, ctx, &action);
   app.footer(
       "Exit codes: 0 success (experiment SUCCEEDED), 1 experiment FAILED or other error, 2 usage error,\n"
       "3 experiment CANCELLED, 4 not found, 5 coordinator unavailable, 6 invalid input (spec or data rejected), 130 interrupted.\n"

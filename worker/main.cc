@@ -6,12 +6,15 @@
 
 #include "CLI/CLI.hpp"
 #include "common/util/allocator.h"
+#include "worker/chat/chat_main.h"
 #include "worker/nn/random_model_folder.h"
 #include "worker/stages/environment.h"
 #include "worker/worker_main.h"
 
 int main(int argc, char** argv) {
   namespace w = ecgbench::worker;
+  // `ecgbench-worker chat ...` (worker/chat/chat_main.h) is a terminal tool: no agent, signals as usual.
+  if (argc > 1 && std::string(argv[1]) == "chat") return w::chat::RunChatCommand(argc - 1, argv + 1);
   // Before any thread exists, so that every thread inherits the blocked shutdown signals.
   w::BlockShutdownSignals();
   ecgbench::common::TuneAllocatorForBatchWork();

@@ -26,6 +26,7 @@ void AddTokenizerCommands(CLI::App& app, CommandContext& ctx, Action* action);  
 void AddEcgCommands(CLI::App& app, CommandContext& ctx, Action* action);          // ecg plot
 void AddTextCommands(CLI::App& app, CommandContext& ctx, Action* action);         // text encode|decode (LLM tokenizers)
 void AddScoreCommands(CLI::App& app, CommandContext& ctx, Action* action);        // score (metrics of a predictions file)
+void AddChatCommands(CLI::App& app, CommandContext& ctx, Action* action);         // chat (execs ecgbench-worker chat)
 
 // Watches `id` through `client` until it is terminal (progress bars on a terminal, plain lines
 // otherwise, JSON lines with json), prints the final summary and returns the exit code of the final

@@ -122,7 +122,7 @@ TEST(EvaluateStageTest, FeaturesRepresentationTrainsAndEvaluates) {
       "name: it-features\ndata:\n  base: ptbxl\n  root: " + synth.out_dir + "\n  segment_len: 500\n" +
       "  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir + "/ecgqa/ptbxl\n  folds: {k: 4}\n" +
       "representation: {kind: features, encoder: {name: projection}}\n" +
-      "model:\n  llm: {path: " + model_dir + ", template: llama3}\n  lora: {rank: 4, alpha: 8}\n" +
+      "model:\n  llm: {path: " + model_dir + ", template: auto}\n  lora: {rank: 4, alpha: 8}\n" +
       "train:\n  batch_size: 2\n  max_steps: 2\n  max_tokens: 256\n  schedule: {name: constant}\n" +
       "evaluate:\n  generation: {max_new_tokens: 4}\n  metrics: [accuracy]\n";
   auto id = cluster.Submit(spec);

@@ -140,8 +140,9 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
   ECGBENCH_ASSIGN_OR_RETURN(const common::model_io::ModelConfig config, common::model_io::LoadModelConfig(llm_dir));
   const std::string tokenizer_path = (fs::path(llm_dir) / "tokenizer.json").string();
   ECGBENCH_ASSIGN_OR_RETURN(setup.tokenizer, common::text::LoadTokenizer(tokenizer_path));
-  const std::string template_name = in.model.llm.chat_template == "auto" ? "" : in.model.llm.chat_template;
-  ECGBENCH_ASSIGN_OR_RETURN(setup.chat_template, common::text::ChatTemplateByName(template_name, config.model_type));
+  // "auto" picks the template of config.json's model_type.
+  ECGBENCH_ASSIGN_OR_RETURN(setup.chat_template,
+                            common::text::ChatTemplateByName(in.model.llm.chat_template, config.model_type));
   ECGBENCH_ASSIGN_OR_RETURN(setup.representation,
                             common::repr::ParseRepresentationOptions(in.representation, in.artifacts));
   setup.representation.seed = in.seed;

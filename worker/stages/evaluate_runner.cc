@@ -170,6 +170,9 @@ class ShardEvaluator {
     request.sampling.top_p = gen_.top_p;
     request.sampling.seed = static_cast<uint64_t>(gen_.seed) + static_cast<uint64_t>(batch_number);
     const bool dense = setup_.examples.slot == EcgSlot::kPlaceholders && with_slot_;
+    // Signal2Vec ELMs replace the ECG tokens' embeddings: prefill from the ELM's embeddings too (the
+    // generated tokens that follow are text).
+    const bool signal2vec = setup_.elm->options().kind == nn::ElmKind::kSignal2Vec;
     if (dense) {
       ECGBENCH_ASSIGN_OR_RETURN(std::vector<int64_t> sample_shape, repr_->DenseShape(store_.segment_length()));
       sample_shape.insert(sample_shape.begin(), batch.batch);
@@ -186,6 +189,10 @@ class ShardEvaluator {
                                                    &has_ecg));
       }
       elm_batch.encoder_input = input.to(device_);
+      torch::NoGradGuard no_grad;
+      setup_.elm->Train(false);
+      request.inputs_embeds = setup_.elm->InputEmbeddings(elm_batch);
+    } else if (signal2vec) {
       torch::NoGradGuard no_grad;
       setup_.elm->Train(false);
       request.inputs_embeds = setup_.elm->InputEmbeddings(elm_batch);

@@ -318,6 +318,8 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
       request.encoder.path = given ? path.get<std::string>() : pretrained_encoder;  // null: the pretrained one
     }
     if (!artifacts.tokenizer_path.empty()) request.extra_files.push_back({"ecg_byte_tokenizer.json", artifacts.tokenizer_path});
+    // Percentile normalisation needs the dataset's percentiles to rebuild the inputs (chat, eval).
+    if (!artifacts.percentiles_path.empty()) request.extra_files.push_back({"percentiles.json", artifacts.percentiles_path});
     request.card.representation = representation.value("kind", std::string());
     const nlohmann::json data = run.params.value("data", nlohmann::json::object());
     request.card.datasets.push_back(data.value("base", std::string()));
