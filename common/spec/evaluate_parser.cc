@@ -44,6 +44,15 @@ void ParseEvaluate(SectionReader& r, EvaluateSpec* out) {
                     "required key missing (evaluate.metrics lists bertscore)");
   }
   r.EnumList("ablation", {"signal", "zeros", "none"}, &out->ablation);
+  if (const SpecNode* node = r.Get("judge"); node != nullptr) {
+    SectionReader judge(*node, r.PathOf("judge"), r.KeyLine("judge"), r.diag());
+    if (judge.Get("path") == nullptr) {
+      r.diag()->Error(JoinPath(judge.path(), "path"), judge.line(), "required key missing (the judge model's folder)");
+    }
+    judge.String("path", &out->judge.path);
+    judge.Number("temperature", NumberRange{0, true}, &out->judge.temperature);
+    judge.Finish();
+  }
   r.Enum("compare", {"none", "paired_bootstrap", "wilcoxon"}, &out->compare);
   r.Finish();
 }

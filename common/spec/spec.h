@@ -157,8 +157,16 @@ struct BertScoreSpec {
   int layer = 17;
 };
 
+// Optional LLM-as-judge (docs/evaluation-judge.md): for every `signal` turn two answers are sampled
+// and a local causal LM picks the better one; the pairs are written as preference data.
+struct JudgeSpec {
+  std::string path;  // the judge's Hugging Face folder; empty: no judge
+  double temperature = 1.0;  // sampling of the two candidates
+};
+
 struct EvaluateSpec {
   GenerationSpec generation;
+  JudgeSpec judge;
   std::vector<std::string> metrics = {"bleu", "rouge", "meteor", "accuracy"};
   BertScoreSpec bertscore;
   std::vector<std::string> ablation = {"signal"};  // signal | zeros | none

@@ -106,6 +106,7 @@ nlohmann::json ToJson(const EvaluateSpec& e) {
             {"top_k", g.top_k},
             {"seed", g.seed}}},
           {"metrics", e.metrics},
+          {"judge", {{"path", OrNull(e.judge.path)}, {"temperature", e.judge.temperature}}},
           {"bertscore", {{"path", OrNull(e.bertscore.path)}, {"layer", e.bertscore.layer}}},
           {"ablation", e.ablation},
           {"compare", e.compare}};

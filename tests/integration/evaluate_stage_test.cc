@@ -1,7 +1,8 @@
 // The evaluate and score stages through real processes: a coordinator and two workers on
 // 127.0.0.1 train an encoder-free ELM for a few steps, then answer the held-out fold's questions in
-// two evaluate shards under the three signal ablations (real ECG, zeros, none), and one score task
-// joins the shards and computes BLEU, ROUGE, METEOR and accuracy per condition.
+// two evaluate shards under the three signal ablations (real ECG, zeros, none) with an LLM judge
+// ranking two sampled answers per turn, and one score task joins the shards and computes BLEU,
+// ROUGE, METEOR and accuracy per condition.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,36 +14,24 @@
 #include <string>
 #include <vector>
 
-#include "common/ecg/synth/dataset_writer.h"
 #include "nlohmann/json.hpp"
-#include "tests/integration/cluster.h"
+#include "tests/integration/elm_fixture.h"
 
 namespace ecgbench::testing {
 namespace {
 
 TEST(EvaluateStageTest, ShardedGenerationIsScoredPerAblationCondition) {
   TestCluster cluster;
-  common::ecg::SynthDatasetOptions synth;
-  synth.out_dir = cluster.dir() + "/ptbxl";
-  synth.records = 16;
-  synth.seed = 21;
-  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
-  const std::string model_dir = cluster.dir() + "/llm";
-  const std::string write_model =
-      std::string(ECGBENCH_BIN_DIR) + "/ecgbench-worker --write-random-model " + model_dir + " > /dev/null";
-  ASSERT_EQ(std::system(write_model.c_str()), 0);
-  ASSERT_TRUE(cluster.StartCoordinator().ok());
-  ASSERT_TRUE(cluster.StartWorker("w1", 1).ok());
-  ASSERT_TRUE(cluster.StartWorker("w2", 1).ok());
-  ASSERT_TRUE(cluster.WaitForWorkers(2, 20000).ok());
+  ElmFixture fx;
+  ASSERT_NO_FATAL_FAILURE(StartElmFixture(cluster, 16, 21, 2, &fx));
+  const std::string& model_dir = fx.model_dir;
   const std::string spec =
-      "name: it-evaluate\ndata:\n  base: ptbxl\n  root: " + synth.out_dir + "\n  segment_len: 500\n" +
-      "  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir + "/ecgqa/ptbxl\n  folds: {k: 4}\n" +
+      "name: it-evaluate\n" + fx.DataSection() +
       "representation: {kind: signal, encoder: {name: projection}}\n" +
       "model:\n  llm: {path: " + model_dir + ", template: llama3}\n  lora: {rank: 4, alpha: 8}\n" +
       "train:\n  batch_size: 2\n  max_steps: 2\n  max_tokens: 256\n  schedule: {name: constant}\n" +
       "evaluate:\n  generation: {max_new_tokens: 6}\n  metrics: [bleu, rouge, meteor, accuracy]\n" +
-      "  ablation: [signal, zeros, none]\n" +
+      "  ablation: [signal, zeros, none]\n  judge: {path: " + model_dir + "}\n" +
       "resources: {eval_shards: 2, cpus_per_rank: 1}\n";
   auto id = cluster.Submit(spec);
   ASSERT_TRUE(id.ok()) << id.status();
@@ -75,6 +64,21 @@ TEST(EvaluateStageTest, ShardedGenerationIsScoredPerAblationCondition) {
   EXPECT_EQ(m.at("score.zeros.n"), n);
   EXPECT_EQ(m.at("score.none.n"), n);
   EXPECT_EQ(m.at("evaluate.predictions"), 3 * n);
+  // The judge: one preference pair per `signal` turn, over both shards.
+  EXPECT_EQ(m.at("evaluate.preference_pairs"), n);
+  int pair_lines = 0;
+  for (const auto& p : std::filesystem::recursive_directory_iterator(cluster.dir() + "/artifacts")) {
+    if (p.path().filename() != "preferences.jsonl") continue;
+    std::ifstream pairs(p.path());
+    std::string pair;
+    while (std::getline(pairs, pair)) {
+      const nlohmann::json j = nlohmann::json::parse(pair);
+      EXPECT_TRUE(j.contains("chosen") && j.contains("rejected") && j.contains("prompt")) << pair;
+      EXPECT_GE(j["margin"].get<double>(), 0.0);
+      ++pair_lines;
+    }
+  }
+  EXPECT_EQ(pair_lines, n);
 
   // The joined predictions file: one line per (condition, conversation, turn), each with its fields.
   std::string joined;
@@ -106,21 +110,11 @@ TEST(EvaluateStageTest, ShardedGenerationIsScoredPerAblationCondition) {
 // evaluated end to end; the export records the 12 x 24 input.
 TEST(EvaluateStageTest, FeaturesRepresentationTrainsAndEvaluates) {
   TestCluster cluster;
-  common::ecg::SynthDatasetOptions synth;
-  synth.out_dir = cluster.dir() + "/ptbxl";
-  synth.records = 12;
-  synth.seed = 8;
-  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
-  const std::string model_dir = cluster.dir() + "/llm";
-  const std::string write_model =
-      std::string(ECGBENCH_BIN_DIR) + "/ecgbench-worker --write-random-model " + model_dir + " > /dev/null";
-  ASSERT_EQ(std::system(write_model.c_str()), 0);
-  ASSERT_TRUE(cluster.StartCoordinator().ok());
-  ASSERT_TRUE(cluster.StartWorker("w1", 1).ok());
-  ASSERT_TRUE(cluster.WaitForWorkers(1, 20000).ok());
+  ElmFixture fx;
+  ASSERT_NO_FATAL_FAILURE(StartElmFixture(cluster, 12, 8, 1, &fx));
+  const std::string& model_dir = fx.model_dir;
   const std::string spec =
-      "name: it-features\ndata:\n  base: ptbxl\n  root: " + synth.out_dir + "\n  segment_len: 500\n" +
-      "  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir + "/ecgqa/ptbxl\n  folds: {k: 4}\n" +
+      "name: it-features\n" + fx.DataSection() +
       "representation: {kind: features, encoder: {name: projection}}\n" +
       "model:\n  llm: {path: " + model_dir + ", template: auto}\n  lora: {rank: 4, alpha: 8}\n" +
       "train:\n  batch_size: 2\n  max_steps: 2\n  max_tokens: 256\n  schedule: {name: constant}\n" +
@@ -154,22 +148,11 @@ TEST(EvaluateStageTest, FeaturesRepresentationTrainsAndEvaluates) {
 // exports a signal2vec ELM that the evaluate stage reloads, and the prompts carry the retrieval.
 TEST(EvaluateStageTest, Signal2VecElmWithRetrievalAndTrainingAblation) {
   TestCluster cluster;
-  common::ecg::SynthDatasetOptions synth;
-  synth.out_dir = cluster.dir() + "/ptbxl";
-  synth.records = 16;
-  synth.seed = 5;
-  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
-  const std::string model_dir = cluster.dir() + "/llm";
-  const std::string write_model =
-      std::string(ECGBENCH_BIN_DIR) + "/ecgbench-worker --write-random-model " + model_dir + " > /dev/null";
-  ASSERT_EQ(std::system(write_model.c_str()), 0);
-  ASSERT_TRUE(cluster.StartCoordinator().ok());
-  ASSERT_TRUE(cluster.StartWorker("w1", 1).ok());
-  ASSERT_TRUE(cluster.StartWorker("w2", 1).ok());
-  ASSERT_TRUE(cluster.WaitForWorkers(2, 20000).ok());
+  ElmFixture fx;
+  ASSERT_NO_FATAL_FAILURE(StartElmFixture(cluster, 16, 5, 2, &fx));
+  const std::string& model_dir = fx.model_dir;
   const std::string spec =
-      "name: it-s2v-rag\ndata:\n  base: ptbxl\n  root: " + synth.out_dir + "\n  segment_len: 500\n" +
-      "  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir + "/ecgqa/ptbxl\n  folds: {k: 4}\n" +
+      "name: it-s2v-rag\n" + fx.DataSection() +
       "representation:\n  kind: token\n  ecg_byte: {merges: 40, samples: 20}\n" +
       "  encoder: {name: signal2vec}\n  signal2vec: {dim: 8, epochs: 1, max_pairs: 4000, min_count: 1, batch_size: 256}\n" +
       "model:\n  llm: {path: " + model_dir + ", template: llama3}\n  lora: {rank: 4, alpha: 8}\n" +

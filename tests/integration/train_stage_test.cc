@@ -10,30 +10,18 @@
 #include <filesystem>
 #include <string>
 
-#include "common/ecg/synth/dataset_writer.h"
-#include "tests/integration/cluster.h"
+#include "tests/integration/elm_fixture.h"
 
 namespace ecgbench::testing {
 namespace {
 
 TEST(TrainStageTest, TwoRanksFineTuneTheEcgByteElm) {
   TestCluster cluster;
-  common::ecg::SynthDatasetOptions synth;
-  synth.out_dir = cluster.dir() + "/ptbxl";
-  synth.records = 20;
-  synth.seed = 13;
-  ASSERT_TRUE(common::ecg::WriteSyntheticDataset(synth).ok());
-  const std::string model_dir = cluster.dir() + "/llm";
-  const std::string write_model =
-      std::string(ECGBENCH_BIN_DIR) + "/ecgbench-worker --write-random-model " + model_dir + " > /dev/null";
-  ASSERT_EQ(std::system(write_model.c_str()), 0);
-  ASSERT_TRUE(cluster.StartCoordinator().ok());
-  ASSERT_TRUE(cluster.StartWorker("w1", 1).ok());
-  ASSERT_TRUE(cluster.StartWorker("w2", 1).ok());
-  ASSERT_TRUE(cluster.WaitForWorkers(2, 20000).ok());
+  ElmFixture fx;
+  ASSERT_NO_FATAL_FAILURE(StartElmFixture(cluster, 20, 13, 2, &fx));
+  const std::string& model_dir = fx.model_dir;
   const std::string spec =
-      "name: it-train\ndata:\n  base: ptbxl\n  root: " + synth.out_dir + "\n  segment_len: 500\n" +
-      "  mapped: ecg-qa-ptbxl\n  mapped_root: " + synth.out_dir + "/ecgqa/ptbxl\n  folds: {k: 4}\n" +
+      "name: it-train\n" + fx.DataSection() +
       "representation:\n  kind: token\n  ecg_byte: {merges: 60, samples: 20}\n" +
       "model:\n  llm: {path: " + model_dir + ", template: llama3}\n  lora: {rank: 4, alpha: 8}\n" +
       "train:\n  batch_size: 2\n  max_steps: 5\n  max_tokens: 384\n  min_ecg_tokens: 64\n" +

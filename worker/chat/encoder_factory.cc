@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/util/status_macros.h"
 #include "worker/nn/ecg_encoders/encoder_io.h"
+#include "worker/nn/elm_encoder_adapters.h"
 #include "worker/nn/vision/vision_encoder.h"
 
 namespace ecgbench::worker::chat {
@@ -16,32 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class EcgEncoderAdapter final : public nn::ElmEncoder {
- public:
-  EcgEncoderAdapter(std::shared_ptr<nn::EcgEncoder> encoder, int64_t tokens)
-      : encoder_(std::move(encoder)), tokens_(tokens) {}
-  torch::nn::Module& module() override { return *encoder_; }
-  torch::Tensor Encode(const torch::Tensor& input) override { return encoder_->Embed(input, tokens_); }
-  int64_t output_dim() const override { return encoder_->embed_dim(); }
-  int64_t num_tokens() const override { return tokens_; }
-
- private:
-  std::shared_ptr<nn::EcgEncoder> encoder_;
-  int64_t tokens_;
-};
-
-// CLIP / SigLIP / ViT give one vector per image: one token.
-class VisionEncoderAdapter final : public nn::ElmEncoder {
- public:
-  explicit VisionEncoderAdapter(std::shared_ptr<nn::VisionEncoder> encoder) : encoder_(std::move(encoder)) {}
-  torch::nn::Module& module() override { return *encoder_; }
-  torch::Tensor Encode(const torch::Tensor& input) override { return encoder_->Embed(input).unsqueeze(1); }
-  int64_t output_dim() const override { return encoder_->embed_dim(); }
-  int64_t num_tokens() const override { return 1; }
-
- private:
-  std::shared_ptr<nn::VisionEncoder> encoder_;
-};
 
 bool IsVisionKind(const std::string& kind) { return kind == "clip" || kind == "siglip" || kind == "vit"; }
 
@@ -73,12 +48,12 @@ train::ElmEncoderFactory ChatEncoderFactory(int64_t* ecg_segment_len) {
                                                           "' vision encoder has no recorded folder"));
       }
       ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::VisionEncoder> vision, nn::LoadVisionEncoder(recorded.path));
-      return std::unique_ptr<nn::ElmEncoder>(std::make_unique<VisionEncoderAdapter>(std::move(vision)));
+      return std::unique_ptr<nn::ElmEncoder>(std::make_unique<nn::VisionElmEncoder>(std::move(vision)));
     }
     ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::EcgEncoder> ecg, RebuildEcgEncoder(recorded, export_dir));
     if (ecg_segment_len != nullptr) *ecg_segment_len = ecg->options().segment_len;
     const int64_t tokens = recorded.num_tokens > 0 ? recorded.num_tokens : 1;
-    return std::unique_ptr<nn::ElmEncoder>(std::make_unique<EcgEncoderAdapter>(std::move(ecg), tokens));
+    return std::unique_ptr<nn::ElmEncoder>(std::make_unique<nn::EcgElmEncoder>(std::move(ecg), tokens));
   };
 }
 

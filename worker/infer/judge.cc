@@ -39,17 +39,20 @@ namespace {
 
 constexpr std::string_view kLabels[2] = {"A", "B"};
 
+// Debian's Abseil has its own string_view, which StrCat takes (std::string_view does not convert).
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
 // The ids scored for `label` (Note [Judge label tokens]).
 absl::StatusOr<std::vector<int32_t>> LabelIds(const text::Tokenizer& tokenizer, std::string_view label,
                                               const std::string& tokenizer_file) {
   ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> bare, tokenizer.Encode(label));
   if (bare.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(tokenizer_file, ": the judge label \"", label, "\" encodes to ",
+    return absl::InvalidArgumentError(absl::StrCat(tokenizer_file, ": the judge label \"", Sv(label), "\" encodes to ",
                                                    bare.size(), " tokens [", absl::StrJoin(bare, ", "),
                                                    "]; the judge needs it to be a single token"));
   }
   std::vector<int32_t> ids = bare;
-  ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> spaced, tokenizer.Encode(absl::StrCat(" ", label)));
+  ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> spaced, tokenizer.Encode(absl::StrCat(" ", Sv(label))));
   if (spaced.size() == 1 && spaced[0] != bare[0]) ids.push_back(spaced[0]);
   return ids;
 }
@@ -67,7 +70,7 @@ double LogSumExp(const double* logp, const std::vector<int32_t>& ids) {
 absl::Status CheckUtf8(std::string_view field, std::string_view value) {
   const absl::Status s = text::ValidateUtf8(value);
   if (s.ok()) return s;
-  return absl::InvalidArgumentError(absl::StrCat("PairJudge::Compare: ", field, ": ", s.message()));
+  return absl::InvalidArgumentError(absl::StrCat("PairJudge::Compare: ", Sv(field), ": ", s.message()));
 }
 
 }  // namespace
@@ -121,9 +124,9 @@ absl::StatusOr<std::unique_ptr<PairJudge>> PairJudge::Load(const JudgeOptions& o
     ECGBENCH_ASSIGN_OR_RETURN(state->labels[k], LabelIds(*state->tokenizer, kLabels[k], tokenizer_file));
     for (int32_t id : state->labels[k]) {
       if (id < 0 || id >= config.vocab_size) {
-        return absl::InvalidArgumentError(absl::StrCat(tokenizer_file, ": the judge label \"", kLabels[k], "\" (token ",
-                                                       id, ") is outside the model's vocabulary (vocab_size ",
-                                                       config.vocab_size, " in ", state->config_file, ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            tokenizer_file, ": the judge label \"", Sv(kLabels[k]), "\" (token ", id,
+            ") is outside the model's vocabulary (vocab_size ", config.vocab_size, " in ", state->config_file, ")"));
       }
     }
   }
@@ -179,7 +182,8 @@ absl::StatusOr<double> PairJudge::State::LogOdds(const std::string& user_turn) {
   inputs.input_ids = ids;
   const torch::Tensor hidden = model->Hidden(inputs, nullptr);  // [1, L, H]
   // Only the last position's logits are needed: [1, H] -> [V].
-  const torch::Tensor logp = model->Logits(hidden.select(1, length - 1)).to(torch::kDouble).log_softmax(-1)[0].contiguous();
+  const torch::Tensor logp =
+      model->Logits(hidden.select(1, length - 1)).to(torch::kDouble).log_softmax(-1)[0].contiguous();
   const double* lp = logp.data_ptr<double>();
   return LogSumExp(lp, labels[0]) - LogSumExp(lp, labels[1]);
 }
@@ -213,8 +217,8 @@ absl::StatusOr<JudgeVerdict> PairJudge::Compare(std::string_view question, std::
 }
 
 std::string JudgeUserTurn(std::string_view question, std::string_view first, std::string_view second) {
-  return absl::StrCat("You compare two answers to a question about an ECG. Question: ", question,
-                      "\nAnswer A: ", first, "\nAnswer B: ", second,
+  return absl::StrCat("You compare two answers to a question about an ECG. Question: ", Sv(question),
+                      "\nAnswer A: ", Sv(first), "\nAnswer B: ", Sv(second),
                       "\nWhich answer is more accurate and helpful? Reply with the single letter A or B.");
 }
 

@@ -13,7 +13,10 @@
 #include "spdlog/spdlog.h"
 #include "worker/nn/ecg_encoders/encoder_io.h"
 #include "worker/nn/language_model.h"
+#include "worker/nn/elm_encoder_adapters.h"
 #include "worker/nn/vision/vision_encoder.h"
+#include "worker/stages/pretrain_runner.h"
+#include "worker/stages/retrieval_context.h"
 #include "worker/train/export.h"
 
 namespace ecgbench::worker {
@@ -24,32 +27,6 @@ using common::repr::RepresentationKind;
 
 constexpr char kPlaceholder[] = "<signal>";
 
-class EcgEncoderAdapter final : public nn::ElmEncoder {
- public:
-  EcgEncoderAdapter(std::shared_ptr<nn::EcgEncoder> encoder, int64_t tokens)
-      : encoder_(std::move(encoder)), tokens_(tokens) {}
-  torch::nn::Module& module() override { return *encoder_; }
-  torch::Tensor Encode(const torch::Tensor& input) override { return encoder_->Embed(input, tokens_); }
-  int64_t output_dim() const override { return encoder_->embed_dim(); }
-  int64_t num_tokens() const override { return tokens_; }
-
- private:
-  std::shared_ptr<nn::EcgEncoder> encoder_;
-  int64_t tokens_;
-};
-
-// CLIP / SigLIP / ViT give one vector per image: one token.
-class VisionEncoderAdapter final : public nn::ElmEncoder {
- public:
-  explicit VisionEncoderAdapter(std::shared_ptr<nn::VisionEncoder> encoder) : encoder_(std::move(encoder)) {}
-  torch::nn::Module& module() override { return *encoder_; }
-  torch::Tensor Encode(const torch::Tensor& input) override { return encoder_->Embed(input).unsqueeze(1); }
-  int64_t output_dim() const override { return encoder_->embed_dim(); }
-  int64_t num_tokens() const override { return 1; }
-
- private:
-  std::shared_ptr<nn::VisionEncoder> encoder_;
-};
 
 absl::StatusOr<int32_t> AddOne(common::text::Tokenizer& tokenizer, const std::string& token, bool special) {
   const std::vector<int32_t> ids = tokenizer.AddTokens({token}, special);
@@ -222,7 +199,7 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
             "SaveEcgEncoder) or a pretrain stage (representation.encoder.pretrain: true)"));
       }
       ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::EcgEncoder> ecg, nn::LoadEcgEncoder(encoder_path));
-      elm_encoder = std::make_unique<EcgEncoderAdapter>(std::move(ecg), encoder_tokens);
+      elm_encoder = std::make_unique<nn::EcgElmEncoder>(std::move(ecg), encoder_tokens);
       options.kind = nn::ElmKind::kLlava;
       setup.elm_kind = "llava";
       ex.num_placeholders = encoder_tokens;
@@ -232,7 +209,7 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
                                                        " representation needs a vision encoder folder (CLIP, SigLIP or ViT)"));
       }
       ECGBENCH_ASSIGN_OR_RETURN(std::shared_ptr<nn::VisionEncoder> vision, nn::LoadVisionEncoder(encoder_path));
-      elm_encoder = std::make_unique<VisionEncoderAdapter>(std::move(vision));
+      elm_encoder = std::make_unique<nn::VisionElmEncoder>(std::move(vision));
       options.kind = nn::ElmKind::kLlava;
       setup.elm_kind = "llava";
       ex.num_placeholders = 1;
@@ -256,6 +233,47 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
                setup.elm->llm().config().model_type, setup.added.count,
                in.model.lora.enabled ? absl::StrCat("LoRA rank ", in.model.lora.rank) : "full fine-tuning");
   return setup;
+}
+
+void RunElmArtifacts::AddTo(common::ecg::ContentHash& key) const {
+  if (!representation.tokenizer_path.empty()) key.AddInput("tokenizer", representation.tokenizer_path);
+  if (!pretrained_encoder.empty()) key.AddInput("pretrained_encoder", pretrained_encoder);
+  if (!pretrained_signal2vec.empty()) key.AddInput("pretrained_signal2vec", pretrained_signal2vec);
+  if (!rag_index.empty()) key.AddInput("rag", rag_index);
+}
+
+RunElmArtifacts FindRunElmArtifacts(const v1::Assignment& assignment) {
+  RunElmArtifacts out;
+  const nlohmann::json in = nlohmann::json::parse(assignment.inputs_json(), nullptr, /*allow_exceptions=*/false);
+  if (in.is_object() && in.contains("tokenizer") && in["tokenizer"].is_array() && !in["tokenizer"].empty() &&
+      in["tokenizer"][0].is_object()) {
+    out.representation.tokenizer_path = in["tokenizer"][0].value("tokenizer", std::string());
+    out.representation.percentiles_path = in["tokenizer"][0].value("percentiles", std::string());
+  }
+  out.pretrained_encoder = PretrainedEncoderPath(assignment);
+  out.pretrained_signal2vec = PretrainedSignal2VecPath(assignment);
+  out.rag_index = RagIndexDir(assignment);
+  return out;
+}
+
+ElmSetupInputs MakeElmSetupInputs(const RunData& run, const common::ModelSpec& model, const RunElmArtifacts& artifacts) {
+  ElmSetupInputs in;
+  in.representation = run.params.value("representation", nlohmann::json::object());
+  in.model = model;
+  in.artifacts = artifacts.representation;
+  in.pretrained_encoder = artifacts.pretrained_encoder;
+  in.pretrained_signal2vec = artifacts.pretrained_signal2vec;
+  in.segment_len = run.store->segment_length();
+  return in;
+}
+
+ElmDataSource ElmDataSourceOf(const RunData& run) {
+  ElmDataSource source;
+  source.conversations_path = run.dataset_result.value("conversations", std::string());
+  source.store = run.store.get();
+  source.folds = &run.folds;
+  source.test_fold = run.test_fold;
+  return source;
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(ElmSetup& setup) {

@@ -31,6 +31,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/ecg/dataset/content_hash.h"
 #include "common/repr/batch/representation_options.h"
 #include "common/spec/spec.h"
 #include "common/text/chat/chat_template.h"
@@ -40,6 +41,7 @@
 #include "worker/nn/elm.h"
 #include "worker/nn/lora.h"
 #include "worker/nn/token_embeddings.h"
+#include "worker/stages/run_data.h"
 
 namespace ecgbench::worker {
 
@@ -70,6 +72,26 @@ struct ElmSetup {
 };
 
 absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& inputs);
+
+// What the stages before train / evaluate made for the ELM, from the assignment's inputs: the
+// tokenizer stage's ECG-Byte tokenizer and percentiles, the pretrain stage's encoder or Signal2Vec
+// model, the rag stage's index (empty strings where the run has none).
+struct RunElmArtifacts {
+  common::repr::RepresentationArtifacts representation;
+  std::string pretrained_encoder;
+  std::string pretrained_signal2vec;
+  std::string rag_index;
+  // Adds the non-empty ones to an artifact key as inputs.
+  void AddTo(common::ecg::ContentHash& key) const;
+};
+RunElmArtifacts FindRunElmArtifacts(const v1::Assignment& assignment);
+
+// ElmSetupInputs of a run: its representation params, `model`, the artifacts and the store's
+// segment length. The token budget, seed and trained export are the caller's.
+ElmSetupInputs MakeElmSetupInputs(const RunData& run, const common::ModelSpec& model, const RunElmArtifacts& artifacts);
+
+// Where the run's conversations are (for LoadElmDataset).
+ElmDataSource ElmDataSourceOf(const RunData& run);
 
 // The trainable parameters of `setup` (the ELM's, then the adapter's) for the optimizer.
 std::vector<std::pair<std::string, torch::Tensor>> TrainableParameters(ElmSetup& setup);

@@ -21,6 +21,7 @@
 #include "common/text/chat/sequence_builder.h"
 #include "common/util/files.h"
 #include "common/util/status_macros.h"
+#include "worker/infer/judge.h"
 #include "worker/nn/generate.h"
 #include "worker/stages/elm_setup.h"
 #include "worker/stages/pretrain_runner.h"
@@ -147,8 +148,19 @@ class ShardEvaluator {
     return jobs;
   }
 
+  // The evaluation's own sampling settings for batch `batch_number` (greedy by default).
+  nn::SamplingOptions Sampling(int64_t batch_number) const {
+    nn::SamplingOptions s;
+    s.do_sample = !gen_.greedy;
+    s.temperature = gen_.temperature;
+    s.top_k = gen_.top_k;
+    s.top_p = gen_.top_p;
+    s.seed = static_cast<uint64_t>(gen_.seed) + static_cast<uint64_t>(batch_number);
+    return s;
+  }
+
   // Generates the answers of jobs [begin, end) into `answers`.
-  absl::Status Generate(const std::vector<Job>& jobs, size_t begin, size_t end, int64_t batch_number,
+  absl::Status Generate(const std::vector<Job>& jobs, size_t begin, size_t end, const nn::SamplingOptions& sampling,
                         std::vector<std::string>* answers) {
     std::vector<std::vector<int32_t>> prompts;
     for (size_t i = begin; i < end; ++i) prompts.push_back(jobs[i].prompt.ids);
@@ -164,11 +176,7 @@ class ShardEvaluator {
     ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> stops, text::StopTokenIds(setup_.chat_template, *setup_.tokenizer));
     request.eos_token_ids.assign(stops.begin(), stops.end());
     request.pad_token_id = setup_.examples.pad_id;
-    request.sampling.do_sample = !gen_.greedy;
-    request.sampling.temperature = gen_.temperature;
-    request.sampling.top_k = gen_.top_k;
-    request.sampling.top_p = gen_.top_p;
-    request.sampling.seed = static_cast<uint64_t>(gen_.seed) + static_cast<uint64_t>(batch_number);
+    request.sampling = sampling;
     const bool dense = setup_.examples.slot == EcgSlot::kPlaceholders && with_slot_;
     // Signal2Vec ELMs replace the ECG tokens' embeddings: prefill from the ELM's embeddings too (the
     // generated tokens that follow are text).
@@ -269,10 +277,7 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
   if (run.params.value("trained", false) && export_dir.empty()) {
     return absl::FailedPreconditionError("evaluate: the train stage's result names no export directory");
   }
-  const nlohmann::json tokenizer_result = FirstInput(assignment, "tokenizer");
-  common::repr::RepresentationArtifacts artifacts;
-  artifacts.tokenizer_path = tokenizer_result.value("tokenizer", std::string());
-  artifacts.percentiles_path = tokenizer_result.value("percentiles", std::string());
+  const RunElmArtifacts elm_artifacts = FindRunElmArtifacts(assignment);
 
   ecg::ContentHash key("evaluate");
   key.SetParameters({{"representation", representation}, {"model", run.params.value("model", nlohmann::json())},
@@ -280,12 +285,7 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
                      {"test_fold", run.test_fold + 1}, {"shard", shard}, {"shards", shards}, {"version", 1}});
   key.AddInput("dataset", run.dataset_key);
   if (!export_dir.empty()) key.AddInput("export", export_dir);
-  if (!artifacts.tokenizer_path.empty()) key.AddInput("tokenizer", artifacts.tokenizer_path);
-  const std::string pretrained_encoder = PretrainedEncoderPath(assignment);
-  if (!pretrained_encoder.empty()) key.AddInput("pretrained_encoder", pretrained_encoder);
-  const std::string pretrained_signal2vec = PretrainedSignal2VecPath(assignment);
-  if (!pretrained_signal2vec.empty()) key.AddInput("pretrained_signal2vec", pretrained_signal2vec);
-  if (const std::string rag_index = RagIndexDir(assignment); !rag_index.empty()) key.AddInput("rag", rag_index);
+  elm_artifacts.AddTo(key);
   ECGBENCH_ASSIGN_OR_RETURN(const std::string artifact,
                             ecg::ArtifactDir(options_.artifact_root, "evaluate", key.Hex()));
   // Another task may be building the same artifact (runs that share it): wait for it, then reuse.
@@ -311,13 +311,7 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
   const bool cuda = torch::cuda::is_available();
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   const nlohmann::json budget = run.params.value("budget", nlohmann::json::object());
-  ElmSetupInputs in;
-  in.representation = representation;
-  in.model = model;
-  in.artifacts = artifacts;
-  in.pretrained_encoder = pretrained_encoder;
-  in.pretrained_signal2vec = pretrained_signal2vec;
-  in.segment_len = run.store->segment_length();
+  ElmSetupInputs in = MakeElmSetupInputs(run, model, elm_artifacts);
   in.max_tokens = budget.value("max_tokens", int64_t{1024});
   in.min_ecg_tokens = budget.value("min_ecg_tokens", int64_t{250});
   in.seed = static_cast<uint64_t>(gen.seed);
@@ -331,11 +325,7 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
   if (retrieval) setup.examples.context_in_user_query = retrieval->in_user_query();
   ECGBENCH_ASSIGN_OR_RETURN(const ElmExampleBuilder builder,
                             ElmExampleBuilder::Create(setup.tokenizer.get(), setup.chat_template, setup.examples));
-  ElmDataSource source;
-  source.conversations_path = run.dataset_result.value("conversations", std::string());
-  source.store = run.store.get();
-  source.folds = &run.folds;
-  source.test_fold = run.test_fold;
+  const ElmDataSource source = ElmDataSourceOf(run);
   ElmDatasetOptions dataset_options;
   dataset_options.policy = BadSamplePolicy::kSkip;
   ECGBENCH_ASSIGN_OR_RETURN(const ElmDataset dataset, LoadElmDataset(source, builder, dataset_options));
@@ -363,7 +353,7 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
       if (ctx.preempt_requested()) return PreemptedStatus();
       const size_t end = std::min(jobs.size(), begin + static_cast<size_t>(options_.batch_size));
       std::vector<std::string> answers;
-      ECGBENCH_RETURN_IF_ERROR(evaluator.Generate(jobs, begin, end, batch_number++, &answers));
+      ECGBENCH_RETURN_IF_ERROR(evaluator.Generate(jobs, begin, end, evaluator.Sampling(batch_number++), &answers));
       for (size_t i = begin; i < end; ++i) {
         const std::string& answer = answers[i - begin];
         if (answer.empty()) ++empty;
@@ -379,20 +369,64 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
                        seconds > 0 ? static_cast<double>(evaluator.generated_tokens()) / seconds : 0, done);
     }
   }
+  // LLM-as-judge: two sampled answers per `signal` turn, the judge's preference as a pair.
+  int64_t pairs = 0;
+  std::string preferences;
+  const nlohmann::json judge_spec = evaluate.value("judge", nlohmann::json::object());
+  if (judge_spec.is_object() && judge_spec.value("path", nlohmann::json()).is_string()) {
+    infer::JudgeOptions judge_options;
+    judge_options.model_dir = judge_spec["path"].get<std::string>();
+    ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<infer::PairJudge> judge, infer::PairJudge::Load(judge_options));
+    ECGBENCH_RETURN_IF_ERROR(evaluator.UseCondition("signal"));
+    ECGBENCH_ASSIGN_OR_RETURN(const std::vector<Job> jobs, evaluator.Jobs(mine));
+    nn::SamplingOptions sampling;
+    sampling.do_sample = true;
+    sampling.temperature = judge_spec.value("temperature", 1.0);
+    sampling.top_k = 0;
+    for (size_t begin = 0; begin < jobs.size(); begin += static_cast<size_t>(options_.batch_size)) {
+      if (ctx.cancelled()) return absl::CancelledError("evaluate: cancelled");
+      if (ctx.preempt_requested()) return PreemptedStatus();
+      const size_t end = std::min(jobs.size(), begin + static_cast<size_t>(options_.batch_size));
+      std::vector<std::string> first, second;
+      sampling.seed = static_cast<uint64_t>(gen.seed) * 2 + static_cast<uint64_t>(begin) * 2 + 1;
+      ECGBENCH_RETURN_IF_ERROR(evaluator.Generate(jobs, begin, end, sampling, &first));
+      ++sampling.seed;
+      ECGBENCH_RETURN_IF_ERROR(evaluator.Generate(jobs, begin, end, sampling, &second));
+      for (size_t i = begin; i < end; ++i) {
+        const ElmConversation& c = dataset.conversations[static_cast<size_t>(jobs[i].conversation)];
+        const int turn = jobs[i].prompt.turn;
+        const std::string& question = c.turns[static_cast<size_t>(std::max(0, turn - 1))].content;
+        const std::string& a = first[i - begin];
+        const std::string& b = second[i - begin];
+        ECGBENCH_ASSIGN_OR_RETURN(const infer::JudgeVerdict verdict, judge->Compare(question, a, b));
+        const bool a_wins = verdict.preferred == 0;
+        absl::StrAppend(&preferences,
+                        infer::PreferencePairJsonLine(absl::StrCat(c.id, "#", turn), question, a_wins ? a : b,
+                                                      a_wins ? b : a, verdict.margin),
+                        "\n");
+        ++pairs;
+      }
+      ctx.ReportProgress(static_cast<int64_t>(end), static_cast<int64_t>(jobs.size()), "pairs", "judge");
+    }
+  }
   ECGBENCH_RETURN_IF_ERROR(common::MakeDirs(artifact));
+  if (pairs > 0) ECGBENCH_RETURN_IF_ERROR(common::WriteFileAtomic(artifact + "/preferences.jsonl", preferences));
   ECGBENCH_RETURN_IF_ERROR(common::WriteFileAtomic(predictions_path, out));
   nlohmann::json summary = {{"artifact", artifact},   {"predictions_path", predictions_path},
                             {"shard", shard},         {"shards", shards},
                             {"conditions", conditions}, {"predictions", done},
                             {"empty", empty},         {"skipped_conversations", evaluator.skipped()},
                             {"empty_references", evaluator.empty_references()},
-                            {"test_conversations", n}, {"model", export_dir}};
+                            {"test_conversations", n}, {"model", export_dir},
+                            {"preference_pairs", pairs}};
+  if (pairs > 0) summary["preferences_path"] = artifact + "/preferences.jsonl";
   ECGBENCH_RETURN_IF_ERROR(common::WriteFileAtomic(summary_path, summary.dump(2)));
   ctx.Log(v1::LOG_LEVEL_INFO, absl::StrCat("evaluate: ", done, " answers (", empty, " empty) written to ",
                                            predictions_path));
   TaskResult result;
   result.results["predictions"] = static_cast<double>(done);
   result.results["empty"] = static_cast<double>(empty);
+  if (pairs > 0) result.results["preference_pairs"] = static_cast<double>(pairs);
   summary["reused"] = false;
   result.result_json = summary.dump();
   return result;

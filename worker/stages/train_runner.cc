@@ -35,18 +35,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace ecg = common::ecg;
 
-// The tokenizer stage's outputs, when the run has one.
-common::repr::RepresentationArtifacts FindArtifacts(const v1::Assignment& a) {
-  common::repr::RepresentationArtifacts artifacts;
-  const nlohmann::json in = nlohmann::json::parse(a.inputs_json(), nullptr, /*allow_exceptions=*/false);
-  if (in.is_object() && in.contains("tokenizer") && in["tokenizer"].is_array() && !in["tokenizer"].empty() &&
-      in["tokenizer"][0].is_object()) {
-    artifacts.tokenizer_path = in["tokenizer"][0].value("tokenizer", std::string());
-    artifacts.percentiles_path = in["tokenizer"][0].value("percentiles", std::string());
-  }
-  return artifacts;
-}
-
 // ElmLoader as the trainer's BatchSource: this rank's shard of the split, reshuffled per epoch.
 class LoaderSource final : public train::BatchSource<nn::ElmBatch> {
  public:
@@ -118,13 +106,10 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
                      {"train", run.params.value("train", nlohmann::json())}, {"test_fold", run.test_fold + 1},
                      {"world_size", world}, {"version", 1}});
   key.AddInput("dataset", run.dataset_key);
-  const common::repr::RepresentationArtifacts artifacts = FindArtifacts(assignment);
-  if (!artifacts.tokenizer_path.empty()) key.AddInput("tokenizer", artifacts.tokenizer_path);
-  const std::string pretrained_encoder = PretrainedEncoderPath(assignment);
-  if (!pretrained_encoder.empty()) key.AddInput("pretrained_encoder", pretrained_encoder);
-  const std::string pretrained_signal2vec = PretrainedSignal2VecPath(assignment);
-  if (!pretrained_signal2vec.empty()) key.AddInput("pretrained_signal2vec", pretrained_signal2vec);
-  if (const std::string rag_index = RagIndexDir(assignment); !rag_index.empty()) key.AddInput("rag", rag_index);
+  const RunElmArtifacts elm_artifacts = FindRunElmArtifacts(assignment);
+  elm_artifacts.AddTo(key);
+  const common::repr::RepresentationArtifacts& artifacts = elm_artifacts.representation;
+  const std::string& pretrained_encoder = elm_artifacts.pretrained_encoder;
   const std::string hash = key.Hex();
   ECGBENCH_ASSIGN_OR_RETURN(const std::string artifact, ecg::ArtifactDir(options_.artifact_root, "train", hash));
   const std::string export_dir = artifact + "/export";
@@ -145,13 +130,7 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   const bool cuda = torch::cuda::is_available();
   const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 
-  ElmSetupInputs in;
-  in.representation = representation;
-  in.model = model;
-  in.artifacts = artifacts;
-  in.pretrained_encoder = pretrained_encoder;
-  in.pretrained_signal2vec = pretrained_signal2vec;
-  in.segment_len = run.store->segment_length();
+  ElmSetupInputs in = MakeElmSetupInputs(run, model, elm_artifacts);
   in.max_tokens = spec.max_tokens;
   in.min_ecg_tokens = spec.min_ecg_tokens;
   in.seed = seed;
@@ -172,11 +151,7 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   if (retrieval) setup.examples.context_in_user_query = retrieval->in_user_query();
   ECGBENCH_ASSIGN_OR_RETURN(const ElmExampleBuilder builder,
                             ElmExampleBuilder::Create(setup.tokenizer.get(), setup.chat_template, setup.examples));
-  ElmDataSource source;
-  source.conversations_path = run.dataset_result.value("conversations", std::string());
-  source.store = run.store.get();
-  source.folds = &run.folds;
-  source.test_fold = run.test_fold;
+  const ElmDataSource source = ElmDataSourceOf(run);
   ElmDatasetOptions dataset_options;
   dataset_options.policy = BadSamplePolicy::kSkip;
   if (retrieval) {

@@ -280,14 +280,15 @@ TEST_F(JudgeTest, CompareErrors) {
 }
 
 TEST(PreferencePairJsonLineTest, EscapesAndKeyOrder) {
-  EXPECT_EQ(PreferencePairJsonLine("rec-1/turn-0", "Is the rhythm \"regular\"?\n", "Yes \u2014 72 bpm, 0.1 mV ST \u2191",
-                                   "back\\slash\ttab\x01", 0.25),
+  EXPECT_EQ(PreferencePairJsonLine("rec-1/turn-0", "Is the rhythm \"regular\"?\n",
+                                   "Yes \u2014 72 bpm, 0.1 mV ST \u2191", "back\\slash\ttab\x01", 0.25),
             "{\"id\":\"rec-1/turn-0\",\"prompt\":\"Is the rhythm \\\"regular\\\"?\\n\","
             "\"chosen\":\"Yes \u2014 72 bpm, 0.1 mV ST \u2191\",\"rejected\":\"back\\\\slash\\ttab\\u0001\","
             "\"margin\":0.25}");
   // Invalid UTF-8 becomes U+FFFD; a non-finite margin becomes null; the line parses back.
   const std::string line = PreferencePairJsonLine("x", "caf\xC3", "\xF0\x9F\x98\x80", "", std::nan(""));
-  EXPECT_EQ(line, "{\"id\":\"x\",\"prompt\":\"caf\uFFFD\",\"chosen\":\"\U0001F600\",\"rejected\":\"\",\"margin\":null}");
+  EXPECT_EQ(line,
+            "{\"id\":\"x\",\"prompt\":\"caf\uFFFD\",\"chosen\":\"\U0001F600\",\"rejected\":\"\",\"margin\":null}");
   const json parsed = json::parse(PreferencePairJsonLine("a\"b", "p", "c", "r", 1.5));
   EXPECT_EQ(parsed["id"], "a\"b");
   EXPECT_EQ(parsed["margin"], 1.5);
