@@ -65,7 +65,7 @@ TEST(WorkerProcessTest, RunsAProbeServesMetricsAndShutsDownOnSigterm) {
   EXPECT_GT(reg.resources().memory_bytes(), 0);
   EXPECT_EQ(reg.labels().at("zone"), "b");
   EXPECT_EQ(std::vector<std::string>(reg.stage_kinds().begin(), reg.stage_kinds().end()),
-            (std::vector<std::string>{"dataset", "preprocess", "pretrain", "probe", "tokenizer", "train"}));
+            (std::vector<std::string>{"dataset", "evaluate", "preprocess", "pretrain", "probe", "rag", "score", "tokenizer", "train"}));
   int port = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadAll(port_file)), &port));
   EXPECT_EQ(reg.metrics_address(), "127.0.0.1:" + std::to_string(port));
