@@ -2,6 +2,7 @@
 // the three alignment stages mark matched words instead of popping them from lists, which visits
 // the words in the same order as NLTK's pops and so yields the same alignment.
 #include "common/eval/meteor.h"
+#include "common/text/tokenizers/unicode.h"
 
 #include <algorithm>
 #include <atomic>
@@ -60,24 +61,6 @@ std::atomic<uint64_t> next_meteor_id{1};
 Workspace& ThreadWorkspace() {
   thread_local Workspace workspace;
   return workspace;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Simple (one-to-one) lowercase mapping of the covered ranges.
@@ -184,9 +167,9 @@ void AppendLowercaseUtf8(std::string_view text, std::string* out) {
     } else if (cp == 0x3A3) {  // Σ: final sigma after a letter at the end of a word, as Python
       const bool after_letter = i > 0 && IsLetterByte(text[i - 1]);
       const bool at_end = i + len == text.size() || !IsLetterByte(text[i + len]);
-      AppendUtf8(after_letter && at_end ? 0x3C2 : 0x3C3, out);
+      text::AppendUtf8(after_letter && at_end ? 0x3C2 : 0x3C3, out);
     } else {
-      AppendUtf8(LowerCodePoint(cp), out);
+      text::AppendUtf8(static_cast<char32_t>(LowerCodePoint(cp)), out);
     }
     i += len;
   }
