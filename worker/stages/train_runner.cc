@@ -27,6 +27,7 @@
 #include "worker/train/collective/shard_indices.h"
 #include "worker/train/collective/task_context_kv.h"
 #include "worker/train/export.h"
+#include "worker/train/mfu.h"
 #include "worker/train/trainer.h"
 
 namespace ecgbench::worker {
@@ -236,8 +237,18 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   hooks.count_tokens = [](const nn::ElmBatch& b) { return nn::Elm::CountLabeledTokens(b.labels); };
   hooks.count_rows = [](const nn::ElmBatch& b) { return b.input_ids.size(0); };
   hooks.set_training = [&elm](bool on) { elm.Train(on); };
+  // MFU: the LLM's parameters (what the step multiplies through), its depth and width, the budget.
+  int64_t llm_params = 0;
+  for (const torch::Tensor& p : elm.llm().module().parameters()) llm_params += p.numel();
+  const common::model_io::ModelConfig& llm_config = elm.llm().config();
+  const double flops_per_token =
+      train::ModelFlopsPerToken(llm_params, llm_config.num_hidden_layers, llm_config.hidden_size, spec.max_tokens);
+  const std::optional<double> peak_flops = train::PeakFlopsFromEnv();
   hooks.on_step = [&](const train::StepMetrics& m) {
     const double tokens = static_cast<double>(train_source.TakeTokens()) * world;
+    const double tokens_per_s = m.step_seconds > 0 ? tokens / m.step_seconds : 0;
+    ctx.ReportMetric("train/model_tflops", flops_per_token * tokens_per_s / world / 1e12, m.step);  // per rank
+    if (peak_flops) ctx.ReportMetric("train/mfu", train::Mfu(flops_per_token, tokens_per_s, world, *peak_flops), m.step);
     ctx.ReportMetric("train/loss", m.loss, m.step);
     ctx.ReportMetric("train/lr", m.lr, m.step);
     ctx.ReportMetric("train/grad_norm", m.grad_norm, m.step);

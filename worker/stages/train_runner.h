@@ -10,7 +10,9 @@
 // card). A finished artifact is reused.
 // Metrics per step (to the coordinator and /metrics): train/loss, train/lr, train/grad_norm,
 // train/tokens_per_s, train/samples_per_s, train/step_seconds, train/data_wait_seconds,
-// train/memory_bytes; per epoch train/epoch_loss and train/val_loss.
+// train/memory_bytes, train/model_tflops (achieved model TFLOP/s per rank, worker/train/mfu.h) and,
+// when ECGBENCH_PEAK_TFLOPS gives the per-rank peak, train/mfu; per epoch train/epoch_loss and
+// train/val_loss.
 // Cancel stops between steps; preemption (SIGTERM, drain) writes a checkpoint and releases the
 // task, and the retried task resumes from it.
 #pragma once

@@ -112,6 +112,13 @@ TEST_F(TrainRunnerTest, EncoderFreeTrainsExportsAndIsReused) {
   }
   EXPECT_GE(ctx.MetricValues("train/loss").size(), 4u);
   EXPECT_EQ(ctx.MetricValues("train/lr").size(), ctx.MetricValues("train/loss").size());
+  // Achieved model TFLOP/s every step; no MFU without a configured peak.
+  const std::vector<double> tflops = ctx.MetricValues("train/model_tflops");
+  ASSERT_EQ(tflops.size(), ctx.MetricValues("train/loss").size());
+  for (double t : tflops) EXPECT_GT(t, 0.0);
+  if (std::getenv("ECGBENCH_PEAK_TFLOPS") == nullptr) {
+    EXPECT_TRUE(ctx.MetricValues("train/mfu").empty());
+  }
   // The same task again reuses the finished artifact.
   RecordingContext again(a);
   auto r2 = TrainRunner(Options()).Run(again);
