@@ -195,6 +195,21 @@ class FieldReader {
   void Fail(absl::Status s) {
     if (status_.ok()) status_ = std::move(s);
   }
+  // A list of strings (replaces *out when present).
+  void ReadStrings(const char* key, std::vector<std::string>* out) {
+    if (!status_.ok() || !j_.is_object() || !j_.contains(key) || j_[key].is_null()) return;
+    const nlohmann::json& v = j_[key];
+    std::vector<std::string> values;
+    for (const nlohmann::json& x : v.is_array() ? v : nlohmann::json::array()) {
+      if (!x.is_string()) break;
+      values.push_back(x.get<std::string>());
+    }
+    if (!v.is_array() || values.size() != v.size()) {
+      status_ = absl::InvalidArgumentError(absl::StrCat(prefix_, key, ": expected a list of strings, got ", v.dump()));
+      return;
+    }
+    *out = std::move(values);
+  }
 
  private:
   const nlohmann::json& j_;
@@ -215,21 +230,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& model) {
   lora.Read("rank", &m.lora.rank);
   lora.Read("alpha", &m.lora.alpha);
   lora.Read("dropout", &m.lora.dropout);
-  if (lora.json().is_object() && lora.json().contains("targets")) {
-    const nlohmann::json& t = lora.json()["targets"];
-    if (!t.is_array()) {
-      lora.Fail(absl::InvalidArgumentError(absl::StrCat("model.lora.targets: expected a list, got ", t.dump())));
-    } else {
-      m.lora.targets.clear();
-      for (const nlohmann::json& x : t) {
-        if (!x.is_string()) {
-          lora.Fail(absl::InvalidArgumentError(absl::StrCat("model.lora.targets: expected strings, got ", x.dump())));
-          break;
-        }
-        m.lora.targets.push_back(x.get<std::string>());
-      }
-    }
-  }
+  lora.ReadStrings("targets", &m.lora.targets);
   r.Merge(llm);
   r.Merge(lora);
   if (!r.status().ok()) return r.status();
@@ -274,11 +275,41 @@ absl::StatusOr<TrainSpec> TrainSpecFromJson(const nlohmann::json& train) {
   e.Read("delta", &t.early_stopping.delta);
   r.Read("deterministic", &t.deterministic);
   r.Read("seed", &t.seed);
+  r.ReadStrings("ablation", &t.ablation);
   r.Merge(o);
   r.Merge(s);
   r.Merge(e);
   if (!r.status().ok()) return r.status();
   return t;
+}
+
+absl::StatusOr<EvaluateSpec> EvaluateSpecFromJson(const nlohmann::json& evaluate) {
+  EvaluateSpec e;
+  FieldReader r(evaluate, "evaluate.");
+  FieldReader g = r.Child("generation");
+  g.Read("max_new_tokens", &e.generation.max_new_tokens);
+  g.Read("greedy", &e.generation.greedy);
+  g.Read("temperature", &e.generation.temperature);
+  g.Read("top_p", &e.generation.top_p);
+  g.Read("top_k", &e.generation.top_k);
+  g.Read("seed", &e.generation.seed);
+  r.ReadStrings("metrics", &e.metrics);
+  FieldReader b = r.Child("bertscore");
+  b.Read("path", &e.bertscore.path);
+  b.Read("layer", &e.bertscore.layer);
+  r.ReadStrings("ablation", &e.ablation);
+  r.Read("compare", &e.compare);
+  FieldReader j = r.Child("judge");
+  j.Read("path", &e.judge.path);
+  j.Read("temperature", &e.judge.temperature);
+  r.Merge(g);
+  r.Merge(b);
+  r.Merge(j);
+  if (!r.status().ok()) return r.status();
+  if (e.generation.max_new_tokens < 1) {
+    return absl::InvalidArgumentError("evaluate.generation.max_new_tokens: must be >= 1");
+  }
+  return e;
 }
 
 }  // namespace ecgbench::common

@@ -24,5 +24,6 @@ nlohmann::json ToJson(const ExperimentSpec& spec);
 // defaults). InvalidArgument naming the field, e.g. "train.optimizer.lr: expected a number, got \"x\"".
 absl::StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& model);
 absl::StatusOr<TrainSpec> TrainSpecFromJson(const nlohmann::json& train);
+absl::StatusOr<EvaluateSpec> EvaluateSpecFromJson(const nlohmann::json& evaluate);
 
 }  // namespace ecgbench::common

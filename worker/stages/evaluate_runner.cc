@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,14 +22,12 @@
 #include "worker/infer/judge.h"
 #include "worker/nn/generate.h"
 #include "worker/stages/elm_setup.h"
-#include "worker/stages/pretrain_runner.h"
 #include "worker/stages/retrieval_context.h"
 #include "worker/stages/run_data.h"
 
 namespace ecgbench::worker {
 namespace {
 
-namespace fs = std::filesystem;
 namespace ecg = common::ecg;
 namespace text = common::text;
 using common::repr::Perturbation;
@@ -46,31 +42,6 @@ nlohmann::json FirstInput(const v1::Assignment& a, const char* stage) {
   return nlohmann::json::object();
 }
 
-struct GenerationParams {
-  int64_t max_new_tokens = 128;
-  bool greedy = true;
-  double temperature = 1.0, top_p = 1.0;
-  int64_t top_k = 0;
-  int64_t seed = 0;
-};
-
-absl::StatusOr<GenerationParams> ParseGeneration(const nlohmann::json& evaluate) {
-  GenerationParams g;
-  const nlohmann::json gen = evaluate.value("generation", nlohmann::json::object());
-  try {
-    g.max_new_tokens = gen.value("max_new_tokens", g.max_new_tokens);
-    g.greedy = gen.value("greedy", g.greedy);
-    g.temperature = gen.value("temperature", g.temperature);
-    g.top_p = gen.value("top_p", g.top_p);
-    g.top_k = gen.value("top_k", g.top_k);
-    g.seed = gen.value("seed", g.seed);
-  } catch (const nlohmann::json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("evaluate.generation: ", e.what()));
-  }
-  if (g.max_new_tokens < 1) return absl::InvalidArgumentError("evaluate.generation.max_new_tokens: must be >= 1");
-  return g;
-}
-
 // One prompt to answer: a turn of a conversation under a condition.
 struct Job {
   int64_t conversation = 0;  // index into ElmDataset::conversations
@@ -80,10 +51,10 @@ struct Job {
 class ShardEvaluator {
  public:
   ShardEvaluator(TaskContext& ctx, ElmSetup& setup, const ElmExampleBuilder& builder, const ElmDataset& dataset,
-                 const ecg::SegmentStore& store, const GenerationParams& gen, torch::Device device,
-                 RetrievalContext* retrieval)
+                 const ecg::SegmentStore& store, const common::GenerationSpec& gen, torch::Device device,
+                 RetrievalContext* retrieval, std::vector<int64_t> stop_ids)
       : ctx_(ctx), setup_(setup), builder_(builder), dataset_(dataset), store_(store), gen_(gen), device_(device),
-        retrieval_(retrieval) {}
+        retrieval_(retrieval), stop_ids_(std::move(stop_ids)) {}
 
   // Builds the representation of `condition` ("signal" | "zeros" | "none") for the next calls.
   absl::Status UseCondition(const std::string& condition) {
@@ -173,8 +144,7 @@ class ShardEvaluator {
     nn::GenerationRequest request;
     request.attention_mask = elm_batch.attention_mask.to(device_);
     request.max_new_tokens = gen_.max_new_tokens;
-    ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> stops, text::StopTokenIds(setup_.chat_template, *setup_.tokenizer));
-    request.eos_token_ids.assign(stops.begin(), stops.end());
+    request.eos_token_ids = stop_ids_;
     request.pad_token_id = setup_.examples.pad_id;
     request.sampling = sampling;
     const bool dense = setup_.examples.slot == EcgSlot::kPlaceholders && with_slot_;
@@ -234,9 +204,10 @@ class ShardEvaluator {
   const ElmExampleBuilder& builder_;
   const ElmDataset& dataset_;
   const ecg::SegmentStore& store_;
-  GenerationParams gen_;
+  common::GenerationSpec gen_;
   torch::Device device_;
   RetrievalContext* retrieval_;
+  std::vector<int64_t> stop_ids_;  // the template's end-of-turn / eos ids
   std::unique_ptr<RepresentationBuilder> repr_;
   bool with_slot_ = true;
   bool zero_signal_ = false;
@@ -267,8 +238,9 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
                             common::ModelSpecFromJson(run.params.value("model", nlohmann::json::object())));
   const nlohmann::json evaluate = run.params.value("evaluate", nlohmann::json::object());
   const nlohmann::json representation = run.params.value("representation", nlohmann::json::object());
-  ECGBENCH_ASSIGN_OR_RETURN(const GenerationParams gen, ParseGeneration(evaluate));
-  std::vector<std::string> conditions = evaluate.value("ablation", std::vector<std::string>{"signal"});
+  ECGBENCH_ASSIGN_OR_RETURN(const common::EvaluateSpec spec, common::EvaluateSpecFromJson(evaluate));
+  const common::GenerationSpec& gen = spec.generation;
+  std::vector<std::string> conditions = spec.ablation;
   if (conditions.empty()) conditions = {"signal"};
   const int shard = std::max(0, assignment.shard()), shards = std::max(1, assignment.num_shards());
 
@@ -301,6 +273,7 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
       TaskResult reused;
       reused.results["predictions"] = summary.value("predictions", 0.0);
       reused.results["empty"] = summary.value("empty", 0.0);
+      if (summary.value("preference_pairs", 0) > 0) reused.results["preference_pairs"] = summary.value("preference_pairs", 0.0);
       nlohmann::json doc = summary;
       doc["reused"] = true;
       reused.result_json = doc.dump();
@@ -339,13 +312,18 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
                                            " test conversations, conditions ", nlohmann::json(conditions).dump(),
                                            export_dir.empty() ? ", untrained base model" : ", model " + export_dir));
 
-  ShardEvaluator evaluator(ctx, setup, builder, dataset, *run.store, gen, device, retrieval.get());
+  ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> stops, text::StopTokenIds(setup.chat_template, *setup.tokenizer));
+  ShardEvaluator evaluator(ctx, setup, builder, dataset, *run.store, gen, device, retrieval.get(),
+                           std::vector<int64_t>(stops.begin(), stops.end()));
+  std::vector<Job> signal_jobs;  // kept for the judge
   std::string out;
   int64_t done = 0, empty = 0, batch_number = 0, total = 0;
   const auto started = std::chrono::steady_clock::now();
   for (size_t k = 0; k < conditions.size(); ++k) {
     ECGBENCH_RETURN_IF_ERROR(evaluator.UseCondition(conditions[k]));
-    ECGBENCH_ASSIGN_OR_RETURN(const std::vector<Job> jobs, evaluator.Jobs(mine));
+    ECGBENCH_ASSIGN_OR_RETURN(std::vector<Job> condition_jobs, evaluator.Jobs(mine));
+    if (conditions[k] == "signal") signal_jobs = condition_jobs;
+    const std::vector<Job>& jobs = condition_jobs;
     // Every condition answers the same turns (up to skipped conversations): estimate from this one.
     total = done + static_cast<int64_t>(jobs.size() * (conditions.size() - k));
     for (size_t begin = 0; begin < jobs.size(); begin += static_cast<size_t>(options_.batch_size)) {
@@ -372,16 +350,19 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
   // LLM-as-judge: two sampled answers per `signal` turn, the judge's preference as a pair.
   int64_t pairs = 0;
   std::string preferences;
-  const nlohmann::json judge_spec = evaluate.value("judge", nlohmann::json::object());
-  if (judge_spec.is_object() && judge_spec.value("path", nlohmann::json()).is_string()) {
+  if (!spec.judge.path.empty()) {
     infer::JudgeOptions judge_options;
-    judge_options.model_dir = judge_spec["path"].get<std::string>();
+    judge_options.model_dir = spec.judge.path;
     ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<infer::PairJudge> judge, infer::PairJudge::Load(judge_options));
+    // The signal condition's jobs, or built now when the ablation list leaves `signal` out.
     ECGBENCH_RETURN_IF_ERROR(evaluator.UseCondition("signal"));
-    ECGBENCH_ASSIGN_OR_RETURN(const std::vector<Job> jobs, evaluator.Jobs(mine));
+    if (std::find(conditions.begin(), conditions.end(), "signal") == conditions.end()) {
+      ECGBENCH_ASSIGN_OR_RETURN(signal_jobs, evaluator.Jobs(mine));
+    }
+    const std::vector<Job>& jobs = signal_jobs;
     nn::SamplingOptions sampling;
     sampling.do_sample = true;
-    sampling.temperature = judge_spec.value("temperature", 1.0);
+    sampling.temperature = spec.judge.temperature;
     sampling.top_k = 0;
     for (size_t begin = 0; begin < jobs.size(); begin += static_cast<size_t>(options_.batch_size)) {
       if (ctx.cancelled()) return absl::CancelledError("evaluate: cancelled");

@@ -13,6 +13,7 @@
 #include "common/eval/predictions.h"
 #include "common/eval/scorer.h"
 #include "common/util/files.h"
+#include "common/spec/spec_json.h"
 #include "common/util/status_macros.h"
 #include "worker/infer/bertscore.h"
 #include "nlohmann/json.hpp"
@@ -46,17 +47,17 @@ absl::StatusOr<TaskResult> ScoreRunner::Run(TaskContext& ctx) {
   const v1::Assignment& assignment = ctx.assignment();
   const nlohmann::json params = nlohmann::json::parse(assignment.params_json(), nullptr, false);
   if (!params.is_object()) return absl::InvalidArgumentError("score: params are not a JSON object");
-  const nlohmann::json evaluate = params.value("evaluate", nlohmann::json::object());
-  std::vector<std::string> metrics = evaluate.value("metrics", std::vector<std::string>{"bleu", "rouge", "meteor", "accuracy"});
+  ECGBENCH_ASSIGN_OR_RETURN(const common::EvaluateSpec spec,
+                            common::EvaluateSpecFromJson(params.value("evaluate", nlohmann::json::object())));
+  std::vector<std::string> metrics = spec.metrics;
   // BERTScore runs a LibTorch model here; the other groups are common/eval's.
   const auto bert = std::find(metrics.begin(), metrics.end(), "bertscore");
   const bool with_bertscore = bert != metrics.end();
   if (with_bertscore) metrics.erase(bert);
   infer::BertScoreOptions bert_options;
   if (with_bertscore) {
-    const nlohmann::json b = evaluate.value("bertscore", nlohmann::json::object());
-    bert_options.model_dir = b.value("path", nlohmann::json()).is_string() ? b["path"].get<std::string>() : "";
-    bert_options.layer = b.value("layer", 17);
+    bert_options.model_dir = spec.bertscore.path;
+    bert_options.layer = spec.bertscore.layer;
     if (bert_options.model_dir.empty()) {
       return absl::InvalidArgumentError("score: evaluate.bertscore.path is required when metrics lists bertscore");
     }
