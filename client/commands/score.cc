@@ -103,14 +103,16 @@ void PrintTable(CommandContext& ctx, const std::map<std::string, std::map<std::s
 }
 
 int RunScore(CommandContext& ctx, const ScoreCommandOptions& o) {
-  const std::vector<std::string> groups = eval::ParseMetricList(o.metrics);
-  for (const std::string& g : groups) {
-    if (std::find(std::begin(eval::kMetricGroups), std::end(eval::kMetricGroups), g) == std::end(eval::kMetricGroups)) {
-      return Fail(ctx, absl::StrCat("--metrics: unknown metric \"", g, "\" (known: ", absl::StrJoin(eval::kMetricGroups, ", "),
-                                    ", all)"),
-                  kExitUsage);
-    }
+  // The scorer first: an unknown metric is a usage error before any file is read.
+  eval::ScoreOptions options;
+  options.metrics = eval::ParseMetricList(o.metrics);
+  options.wordnet_dir = o.wordnet;
+  options.threads = o.threads;
+  auto scorer = eval::Scorer::Create(options);
+  if (absl::IsInvalidArgument(scorer.status())) {
+    return Fail(ctx, absl::StrCat("--metrics: ", scorer.status().message()), kExitUsage);
   }
+  if (!scorer.ok()) return Fail(ctx, std::string(scorer.status().message()), kExitFailed);
   eval::PredictionFileOptions pred_options;
   pred_options.require_reference = o.ref.empty();
   pred_options.threads = o.threads;
@@ -137,12 +139,6 @@ int RunScore(CommandContext& ctx, const ScoreCommandOptions& o) {
                 kExitInvalidArgument);
   }
 
-  eval::ScoreOptions options;
-  options.metrics = groups;
-  options.wordnet_dir = o.wordnet;
-  options.threads = o.threads;
-  auto scorer = eval::Scorer::Create(options);
-  if (!scorer.ok()) return Fail(ctx, std::string(scorer.status().message()), kExitFailed);
   std::map<std::string, std::map<std::string, double>> by_condition;
   if (o.by_condition) {
     auto scores = scorer->ScoreByCondition(*preds);

@@ -39,7 +39,10 @@ void RougeScorer::SplitSentences(std::string_view text, std::vector<std::string_
 
 void RougeScorer::MarkLcs(const uint32_t* x, size_t nx, const uint32_t* y, size_t ny) {
   const size_t w = ny + 1;
-  table_.assign((nx + 1) * w, 0);
+  // Every cell but row 0 and column 0 is written below: zero only those.
+  table_.resize((nx + 1) * w);
+  std::fill_n(table_.begin(), w, 0u);
+  for (size_t i = 1; i <= nx; ++i) table_[i * w] = 0;
   for (size_t i = 1; i <= nx; ++i) {
     uint32_t* row = &table_[i * w];
     const uint32_t* up = &table_[(i - 1) * w];

@@ -57,15 +57,15 @@ struct Flags {
 };
 
 // Scores predictions[begin, end) into *out; `chunk` indexes out->bleu_partials.
-void ScoreRange(const std::vector<Prediction>& predictions, size_t begin, size_t end, size_t chunk, const Flags& flags,
-                const Meteor* meteor, PairResults* out) {
+void ScoreRange(const std::vector<const Prediction*>& predictions, size_t begin, size_t end, size_t chunk,
+                const Flags& flags, const Meteor* meteor, PairResults* out) {
   NgramCounter counter;
   RougeScorer rouge;
   AnswerScorer answers;
   std::vector<std::string_view> ref_tokens, hyp_tokens;
   BleuStats corpus;
   for (size_t i = begin; i < end; ++i) {
-    const Prediction& p = predictions[i];
+    const Prediction& p = *predictions[i];
     const std::string_view ref = StripPython(p.reference);
     const std::string_view hyp = StripPython(p.prediction);
     out->empty[i] = hyp.empty();
@@ -138,9 +138,18 @@ absl::StatusOr<Scorer> Scorer::Create(const ScoreOptions& options) {
 }
 
 absl::StatusOr<std::map<std::string, double>> Scorer::Score(const std::vector<Prediction>& predictions) const {
+  std::vector<const Prediction*> views;
+  views.reserve(predictions.size());
+  for (const Prediction& p : predictions) views.push_back(&p);
+  return ScoreViews(views);
+}
+
+// The pairs are read through pointers, so scoring a subset (one condition) copies no text.
+absl::StatusOr<std::map<std::string, double>> Scorer::ScoreViews(const std::vector<const Prediction*>& predictions) const {
   const size_t n = predictions.size();
   if (n == 0) return absl::InvalidArgumentError("no predictions to score");
-  for (const Prediction& p : predictions) {
+  for (const Prediction* view : predictions) {
+    const Prediction& p = *view;
     if (StripPython(p.reference).empty()) {
       return absl::InvalidArgumentError(absl::StrCat("prediction \"", p.id, "\" (turn ", p.turn,
                                                      p.line > 0 ? absl::StrCat(", line ", p.line) : "",
@@ -201,7 +210,7 @@ absl::StatusOr<std::map<std::string, double>> Scorer::Score(const std::vector<Pr
     std::map<std::string, std::vector<double>> f1_by_type;
     int64_t correct = 0, exact = 0;
     for (size_t i = 0; i < n; ++i) {
-      const std::string& type = predictions[i].question_type;
+      const std::string& type = predictions[i]->question_type;
       if (accuracy_) {
         correct += r.correct[i];
         exact += r.exact[i];
@@ -230,11 +239,11 @@ absl::StatusOr<std::map<std::string, double>> Scorer::Score(const std::vector<Pr
 
 absl::StatusOr<std::map<std::string, std::map<std::string, double>>> Scorer::ScoreByCondition(
     const std::vector<Prediction>& predictions) const {
-  std::map<std::string, std::vector<Prediction>> groups;
-  for (const Prediction& p : predictions) groups[p.condition].push_back(p);
+  std::map<std::string, std::vector<const Prediction*>> groups;
+  for (const Prediction& p : predictions) groups[p.condition].push_back(&p);
   std::map<std::string, std::map<std::string, double>> out;
   for (const auto& [condition, group] : groups) {
-    absl::StatusOr<std::map<std::string, double>> scores = Score(group);
+    absl::StatusOr<std::map<std::string, double>> scores = ScoreViews(group);
     if (!scores.ok()) return scores.status();
     out[condition] = std::move(*scores);
   }

@@ -50,6 +50,7 @@ class Scorer {
 
  private:
   Scorer() = default;
+  absl::StatusOr<std::map<std::string, double>> ScoreViews(const std::vector<const Prediction*>& predictions) const;
 
   bool bleu_ = false, rouge_ = false, meteor_ = false, accuracy_ = false, f1_ = false;
   int threads_ = 0;

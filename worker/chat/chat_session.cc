@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "common/text/chat/chat_render.h"
 #include "common/repr/batch/representation_builder.h"
 #include "common/repr/batch/representation_options.h"
 #include "common/text/chat/chat_template.h"
@@ -67,16 +68,6 @@ struct ChatSession::State {
 
 namespace {
 
-int32_t PadId(const text::Tokenizer& tokenizer, const text::ChatTemplate& tmpl,
-              const common::model_io::ModelConfig& config, const std::vector<int64_t>& stops) {
-  if (!tmpl.pad_token.empty()) {
-    if (const auto id = tokenizer.TokenToId(tmpl.pad_token)) return *id;
-  }
-  if (config.pad_token_id && *config.pad_token_id >= 0) return static_cast<int32_t>(*config.pad_token_id);
-  if (!config.eos_token_ids.empty()) return static_cast<int32_t>(config.eos_token_ids[0]);
-  return stops.empty() ? 0 : static_cast<int32_t>(stops[0]);  // only fills rows after their stop
-}
-
 }  // namespace
 
 ChatSession::ChatSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -126,7 +117,7 @@ absl::StatusOr<std::unique_ptr<ChatSession>> ChatSession::Load(const ChatSession
                                              llm_config.model_type));
   ECGBENCH_ASSIGN_OR_RETURN(const std::vector<int32_t> stops, text::StopTokenIds(state->tmpl, *state->tokenizer));
   state->stop_ids.assign(stops.begin(), stops.end());
-  state->pad_id = PadId(*state->tokenizer, state->tmpl, llm_config, state->stop_ids);
+  state->pad_id = text::ResolvePadId(state->tmpl, *state->tokenizer, llm_config.pad_token_id, llm_config.eos_token_ids);
 
   // The representation, with the export's files.
   repr::RepresentationArtifacts artifacts;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/eval/text_normalize.h"
 #include "common/text/tokenizers/byte_level_bpe.h"
 #include "common/text/tokenizers/tokenizer_spec.h"
 #include "common/text/tokenizers/unicode.h"
@@ -24,34 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using common::text::Tokenizer;
-
-// str.isspace(): Unicode White_Space plus the information separators U+001C..U+001F.
-bool IsPythonSpace(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-// The code point of the well-formed sequence text[i, i + len) (len from the lead byte), or
-// U+FFFF (not a space) when it is malformed; the caller only asks whether it is a space.
-char32_t CodePointAt(std::string_view text, size_t i, size_t len) {
-  if (i + len > text.size()) return 0xFFFF;
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  if (len == 1) return b(0);
-  char32_t cp = b(0) & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return 0xFFFF;
-    cp = (cp << 6) | (b(k) & 0x3F);
-  }
-  return cp;
-}
-
-size_t SequenceLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  if ((lead & 0xF8) == 0xF0) return 4;
-  return 1;
-}
 
 // [token, id] of a post-processor's "cls" / "sep" entry.
 absl::StatusOr<int32_t> ProcessorTokenId(const nlohmann::json& processor, const char* key, const std::string& file) {
@@ -158,24 +131,6 @@ absl::StatusOr<std::optional<double>> ModelMaxLength(const std::string& dir) {
 
 }  // namespace
 
-std::string_view PythonStrip(std::string_view text) {
-  size_t begin = 0;
-  while (begin < text.size()) {
-    const size_t len = SequenceLength(static_cast<unsigned char>(text[begin]));
-    if (!IsPythonSpace(CodePointAt(text, begin, len))) break;
-    begin += len;
-  }
-  size_t end = text.size();
-  while (end > begin) {
-    size_t start = end - 1;  // back over continuation bytes to the lead byte
-    while (start > begin && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80 && end - start < 4) --start;
-    const size_t len = SequenceLength(static_cast<unsigned char>(text[start]));
-    if (start + len != end || !IsPythonSpace(CodePointAt(text, start, len))) break;
-    end = start;
-  }
-  return text.substr(begin, end - begin);
-}
-
 absl::StatusOr<std::unique_ptr<BertScoreTokenizer>> BertScoreTokenizer::Load(const std::string& dir,
                                                                               int64_t max_sequence_length) {
   std::unique_ptr<BertScoreTokenizer> t(new BertScoreTokenizer());
@@ -213,7 +168,7 @@ absl::StatusOr<std::unique_ptr<BertScoreTokenizer>> BertScoreTokenizer::Load(con
 absl::StatusOr<std::vector<int32_t>> BertScoreTokenizer::Encode(std::string_view text) const {
   ECGBENCH_RETURN_IF_ERROR(common::text::ValidateUtf8(text));
   std::vector<int32_t> out;
-  const std::string_view stripped = PythonStrip(text);
+  const std::string_view stripped = common::eval::StripPython(text);
   if (stripped.empty()) return std::vector<int32_t>{cls_id_, sep_id_};
   std::vector<int32_t> ids;
   if (prefix_space_) {

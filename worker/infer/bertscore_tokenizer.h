@@ -53,7 +53,4 @@ class BertScoreTokenizer {
   bool prefix_space_ = false;
 };
 
-// `text` without leading and trailing characters for which Python's str.isspace() is true.
-std::string_view PythonStrip(std::string_view text);
-
 }  // namespace ecgbench::worker::infer

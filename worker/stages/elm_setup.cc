@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/text/chat/chat_render.h"
 #include "common/model_io/peft_keys.h"
 #include "common/rag/ecg_features.h"
 #include "common/repr/signal2vec/signal2vec_model.h"
@@ -48,16 +49,6 @@ absl::StatusOr<int32_t> AddEcgTokens(common::text::Tokenizer& tokenizer, int n) 
     }
   }
   return ids[0];
-}
-
-int32_t PadId(const common::text::Tokenizer& tokenizer, const common::text::ChatTemplate& tmpl,
-              const common::model_io::ModelConfig& config) {
-  if (!tmpl.pad_token.empty()) {
-    if (const auto id = tokenizer.TokenToId(tmpl.pad_token)) return *id;
-  }
-  if (config.pad_token_id && *config.pad_token_id >= 0) return static_cast<int32_t>(*config.pad_token_id);
-  if (!config.eos_token_ids.empty()) return static_cast<int32_t>(config.eos_token_ids[0]);
-  return 0;  // padding is masked and unlabeled: any id works
 }
 
 // The trained weights of `export_dir` on the ELM that SetUpElm built the options of.
@@ -215,7 +206,7 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
       ex.num_placeholders = 1;
     }
   }
-  ex.pad_id = PadId(*setup.tokenizer, setup.chat_template, config);
+  ex.pad_id = common::text::ResolvePadId(setup.chat_template, *setup.tokenizer, config.pad_token_id, config.eos_token_ids);
   // Grow the embeddings to the tokenizer (never shrink: some checkpoints carry spare rows).
   const int64_t vocab = std::max<int64_t>(config.vocab_size, setup.tokenizer->vocab_size());
   if (!in.trained_export.empty()) {

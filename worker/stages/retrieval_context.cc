@@ -55,11 +55,13 @@ absl::StatusOr<std::string> RetrievalContext::Text(int64_t segment, bool zero_si
   const size_t n = static_cast<size_t>(store_->segment_length()) * 12;
   absl::Span<const float> ecg(store_->Segment(segment), n);
   if (zero_signal) {
-    zeros_.assign(n, 0.0f);
+    if (zeros_.size() != n) zeros_.assign(n, 0.0f);  // stays zero: only read
     ecg = absl::MakeConstSpan(zeros_);
   }
+  // The query vector goes to a reused buffer (12 L floats for the signal space).
+  ECGBENCH_RETURN_IF_ERROR(index_->QueryVector(space_, ecg, *extractor_, query_));
   ECGBENCH_ASSIGN_OR_RETURN(const std::vector<rag::RagHit> hits,
-                            index_->Search(space_, ecg, meta.record_id, k_, extractor_.get()));
+                            index_->SearchVector(space_, query_, meta.record_id, k_));
   return rag::FormatRetrievedEcgs(rag::RetrievedFromHits(*index_, hits), prompt_);
 }
 

@@ -49,6 +49,7 @@ class RetrievalContext {
   common::rag::RagPromptOptions prompt_;
   std::unique_ptr<common::rag::EcgFeatureExtractor> extractor_;
   std::vector<float> zeros_;
+  std::vector<float> query_;
 };
 
 }  // namespace ecgbench::worker

@@ -276,6 +276,16 @@ absl::StatusOr<int32_t> PadTokenId(const ChatTemplate& tmpl, const Tokenizer& to
   return *id;
 }
 
+int32_t ResolvePadId(const ChatTemplate& tmpl, const Tokenizer& tokenizer, std::optional<int64_t> model_pad_id,
+                     const std::vector<int64_t>& model_eos_ids) {
+  if (!tmpl.pad_token.empty()) {
+    if (const std::optional<int32_t> id = tokenizer.TokenToId(tmpl.pad_token)) return *id;
+  }
+  if (model_pad_id && *model_pad_id >= 0) return static_cast<int32_t>(*model_pad_id);
+  if (!model_eos_ids.empty()) return static_cast<int32_t>(model_eos_ids[0]);
+  return 0;
+}
+
 absl::StatusOr<std::vector<int32_t>> PlaceholderIds(const Tokenizer& tokenizer, int64_t count,
                                                     std::string_view placeholder) {
   if (count < 0) return absl::InvalidArgumentError(absl::StrCat("placeholder count ", count, " is negative"));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,11 @@ absl::StatusOr<std::vector<GenerationPrompt>> RenderGenerationPrompts(const Chat
 // Ids of the template's stop tokens / pad token. NotFound naming the token when missing.
 absl::StatusOr<std::vector<int32_t>> StopTokenIds(const ChatTemplate& tmpl, const Tokenizer& tokenizer);
 absl::StatusOr<int32_t> PadTokenId(const ChatTemplate& tmpl, const Tokenizer& tokenizer);
+// The pad id a model's batches use: the template's pad token when the tokenizer has it, else the
+// model's pad_token_id (config.json), else its first eos id, else 0 (padding is masked, unlabeled
+// and, in generation, only fills rows that have stopped: any id works).
+int32_t ResolvePadId(const ChatTemplate& tmpl, const Tokenizer& tokenizer, std::optional<int64_t> model_pad_id,
+                     const std::vector<int64_t>& model_eos_ids);
 
 // `count` copies of the id of `placeholder` (default "<signal>"). NotFound when it is missing.
 absl::StatusOr<std::vector<int32_t>> PlaceholderIds(const Tokenizer& tokenizer, int64_t count,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/eval/text_normalize.h"
 #include "common/model_io/safetensors_writer.h"
 #include "common/text/tokenizers/byte_level_bpe.h"
 #include "common/text/tokenizers/unicode.h"
@@ -320,12 +321,12 @@ TEST(BertScoreTest, TokenizationFollowsSentEncode) {
   fs::remove_all(gpt2);
 }
 
-TEST(BertScoreTest, PythonStrip) {
-  EXPECT_EQ(PythonStrip(" \t\n\v\f\r\x1C\x1D\x1E\x1F" "a b\xC2\x85"), "a b");
-  EXPECT_EQ(PythonStrip("\xE3\x80\x80x\xE2\x80\xA8"), "x");      // U+3000, U+2028
-  EXPECT_EQ(PythonStrip("\xE2\x80\x8Bx"), "\xE2\x80\x8Bx");        // U+200B is not a space
-  EXPECT_EQ(PythonStrip("  "), "");
-  EXPECT_EQ(PythonStrip("x\xFF "), "x\xFF");                      // malformed bytes are kept
+TEST(BertScoreTest, PythonStripIsTheMetricsStrip) {  // bert_score strips with str.strip()
+  EXPECT_EQ(common::eval::StripPython(" \t\n\v\f\r\x1C\x1D\x1E\x1F" "a b\xC2\x85"), "a b");
+  EXPECT_EQ(common::eval::StripPython("\xE3\x80\x80x\xE2\x80\xA8"), "x");      // U+3000, U+2028
+  EXPECT_EQ(common::eval::StripPython("\xE2\x80\x8Bx"), "\xE2\x80\x8Bx");        // U+200B is not a space
+  EXPECT_EQ(common::eval::StripPython("  "), "");
+  EXPECT_EQ(common::eval::StripPython("x\xFF "), "x\xFF");                      // malformed bytes are kept
 }
 
 // A BERT with a WordPiece vocab.txt, layer 1 of 2, with the pooler and no prefix.
