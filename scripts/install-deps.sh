@@ -15,7 +15,7 @@ PACKAGES=(
   libhdf5-dev libxxhash-dev libmatio-dev libcairo2-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libsentencepiece-dev sentencepiece libssl-dev wordnet-base python3-nltk python3-regex libfaiss-dev
   prometheus python3-grpcio python3-protobuf
-  python3-numpy python3-scipy python3-pywt python3-pil python3-torch clang libclang-rt-14-dev
+  python3-numpy python3-scipy python3-mpmath python3-pywt python3-pil python3-torch clang libclang-rt-14-dev
 )
 
 missing=()

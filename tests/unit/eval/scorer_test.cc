@@ -75,7 +75,7 @@ TEST(ScorerTest, ResultsDoNotDependOnTheThreadCount) {
 }
 
 TEST(ScorerTest, MeteorThroughWordNet) {
-  if (!std::filesystem::exists("/usr/share/wordnet/data.noun")) GTEST_SKIP() << "needs wordnet-base";
+  if (!std::filesystem::exists("/usr/share/wordnet/data.noun")) GTEST_FAIL() << "scripts/install-deps.sh installs it; needs wordnet-base";
   ScoreOptions options;
   options.metrics = {"meteor"};
   auto s = ScorePredictions({P("1", "", "the cat", "the cat"), P("2", "", "the cat", " ")}, options);

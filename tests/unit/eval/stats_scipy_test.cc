@@ -4,7 +4,7 @@
 // (ties, zero differences, 1..60 pairs); t quantiles within 1e-12 (relative) of the exact value
 // (mpmath, 40 digits) and within 1e-9 of scipy.stats.t.ppf at p = 0.975 for df 1..5, 7..39 where
 // scipy itself is that close; elsewhere within scipy's own error (relative 1e-8: its cdflib root
-// finder stops there, e.g. 7.3e-9 off at df 40). Skipped when scipy or mpmath is missing.
+// finder stops there, e.g. 7.3e-9 off at df 40). Fails (naming the packages) when scipy or mpmath is missing.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -37,7 +37,7 @@ nlohmann::json RunReference(const nlohmann::json& cases) {
 }
 
 TEST(StatsScipyTest, MatchesScipy) {
-  if (!HaveScipy()) GTEST_SKIP() << "needs /usr/bin/python3 with scipy and mpmath (python3-scipy, python3-mpmath)";
+  if (!HaveScipy()) GTEST_FAIL() << "scripts/install-deps.sh installs it; needs /usr/bin/python3 with scipy and mpmath (python3-scipy, python3-mpmath)";
   std::mt19937_64 rng(2024);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   nlohmann::json cases;

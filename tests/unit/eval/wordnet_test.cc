@@ -105,7 +105,7 @@ TEST(WordNetTest, IndexCountMismatchNamesFileAndLine) {
 
 TEST(WordNetTest, MorphyMatchesNltk) {
   const WordNet* wn = DebianWordNet();
-  if (wn == nullptr) GTEST_SKIP() << "needs WordNet 3.0 under /usr/share/wordnet (package wordnet-base)";
+  if (wn == nullptr) GTEST_FAIL() << "scripts/install-deps.sh installs it; needs WordNet 3.0 under /usr/share/wordnet (package wordnet-base)";
   using V = std::vector<std::string>;
   EXPECT_EQ(wn->Morphy("dogs", WordNet::kNoun), V{"dog"});
   EXPECT_EQ(wn->Morphy("churches", WordNet::kVerb), V{"church"});
@@ -125,7 +125,7 @@ TEST(WordNetTest, MorphyMatchesNltk) {
 
 TEST(WordNetTest, SynsetLemmaNamesMatchNltk) {
   const WordNet* wn = DebianWordNet();
-  if (wn == nullptr) GTEST_SKIP() << "needs WordNet 3.0 under /usr/share/wordnet (package wordnet-base)";
+  if (wn == nullptr) GTEST_FAIL() << "scripts/install-deps.sh installs it; needs WordNet 3.0 under /usr/share/wordnet (package wordnet-base)";
   using V = std::vector<std::string>;
   EXPECT_EQ(wn->num_synsets(), 117659u);
   EXPECT_EQ(wn->SynonymNames("ecg"), (V{"ECG", "EKG", "cardiogram", "electrocardiogram"}));
