@@ -175,16 +175,15 @@ Axes FrontalAxes(const Record& r, const SynthMeta& meta) {
 
 void QaCollector::Add(const SynthMeta& meta, Rng& rng, int fold, int64_t ecg_id, const std::string& ecg_path) {
   const int split = fold <= 8 ? 0 : (fold == 9 ? 1 : 2);
-  for (const QaQuestion& q : QuestionsFor(meta, rng)) {
-    const auto [it, inserted] = question_ids_.emplace(q.question, static_cast<int>(question_ids_.size()));
-    // sample_id is assigned in Write, when the split sizes are known.
-    splits_[split].push_back(QaSampleJson(q, it->second, 0, ecg_id, ecg_path));
-  }
+  ++records_[split];
+  for (QaQuestion& q : QuestionsFor(meta, rng)) splits_[split].push_back({std::move(q), ecg_id, ecg_path});
 }
 
 absl::Status QaCollector::Write(const std::string& out_dir, const std::string& variant) const {
   static constexpr const char* kSplits[] = {"train", "valid", "test"};
   const std::string root = absl::StrCat(out_dir, "/ecgqa/", variant);
+  std::map<std::string, int> question_ids;  // by question text, numbered in order of first use
+  Rng rng(seed_);
   int64_t next = 0;
   for (int s = 0; s < 3; ++s) {
     const std::string dir = absl::StrCat(root, "/template/", kSplits[s]);
@@ -198,10 +197,16 @@ absl::Status QaCollector::Write(const std::string& out_dir, const std::string& v
     if (ec) return absl::InternalError(absl::StrCat(dir, ": cannot clear old question files: ", ec.message()));
     nlohmann::ordered_json samples = nlohmann::ordered_json::array();
     const int64_t first = next;
-    for (const nlohmann::ordered_json& sample : splits_[s]) {
-      nlohmann::ordered_json j = sample;
-      j["sample_id"] = next++;
-      samples.push_back(std::move(j));
+    std::vector<const QaQuestion*> questions;
+    for (const Candidate& c : splits_[s]) questions.push_back(&c.question);
+    // About one choose question per record: twelve ordered rhythm pairs, two answers each.
+    const std::vector<bool> keep = BalanceQuestions(questions, (records_[s] + 23) / 24, rng);
+    for (size_t i = 0; i < splits_[s].size(); ++i) {
+      if (!keep[i]) continue;
+      const Candidate& c = splits_[s][i];
+      const auto [it, inserted] =
+          question_ids.emplace(c.question.question, static_cast<int>(question_ids.size()));
+      samples.push_back(QaSampleJson(c.question, it->second, next++, c.ecg_id, c.ecg_path));
     }
     ECGBENCH_RETURN_IF_ERROR(WriteFileAtomic(absl::StrFormat("%s/%05d.json", dir, first), samples.dump(4) + "\n"));
   }

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/ecg/synth/dataset_writer.h"
+#include "common/ecg/synth/ecgqa.h"
 #include "common/ecg/synth/rng.h"
 #include "nlohmann/json.hpp"
 
@@ -77,14 +78,25 @@ Axes FrontalAxes(const Record& record, const SynthMeta& meta);
 // Collects ECG-QA samples and writes OUT/ecgqa/<variant>/template/<split>/<first id>.json.
 class QaCollector {
  public:
-  // Adds the questions of one record; the split follows the patient's fold (1-8 train, 9 valid,
-  // 10 test, as PTB-XL recommends).
+  // `seed`: of the draw that balances the verify and choose questions of each split.
+  explicit QaCollector(uint64_t seed) : seed_(seed) {}
+
+  // Adds the candidate questions of one record; the split follows the patient's fold (1-8 train,
+  // 9 valid, 10 test, as PTB-XL recommends).
   void Add(const SynthMeta& meta, Rng& rng, int fold, int64_t ecg_id, const std::string& ecg_path);
+  // Balances each split (BalanceQuestions: about two verify and one choose question per record)
+  // and writes it.
   absl::Status Write(const std::string& out_dir, const std::string& variant) const;
 
  private:
-  std::map<std::string, int> question_ids_;
-  std::array<std::vector<nlohmann::ordered_json>, 3> splits_;  // train, valid, test
+  struct Candidate {
+    QaQuestion question;
+    int64_t ecg_id = 0;
+    std::string ecg_path;
+  };
+  uint64_t seed_;
+  std::array<std::vector<Candidate>, 3> splits_;  // train, valid, test
+  std::array<int, 3> records_ = {0, 0, 0};
 };
 
 // The layouts (layout_ptbxl.cc, layout_code15.cc, layout_mimic.cc). REQUIRES: validated options;

@@ -2,8 +2,12 @@
 #include "common/ecg/synth/ecgqa.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "common/ecg/core/leads.h"
 
@@ -65,39 +69,38 @@ std::string Rhythm(const SynthMeta& m) {
   }
 }
 
-std::vector<std::string> WithTruth(const SynthMeta& m, const std::vector<std::string>& among, Truth t) {
-  std::vector<std::string> out;
-  for (const std::string& f : among) {
-    if (FindingTruth(m, f) == t) out.push_back(f);
-  }
-  return out;
+QaQuestion Verify(const std::string& finding, const char* answer) {
+  return {1, "single-verify", "scp_code", absl::StrCat("Does this ECG show ", finding, "?"), {answer}, {finding},
+          absl::StrCat("verify:", finding)};
 }
 
-QaQuestion Verify(const std::string& finding, const char* answer) {
-  return {1, "single-verify", "scp_code", absl::StrCat("Does this ECG show ", finding, "?"), {answer}, {finding}};
+QaQuestion Query(int template_id, const char* attribute_type, std::string question, std::vector<std::string> answer,
+                 std::vector<std::string> attribute) {
+  return {template_id, "single-query", attribute_type, std::move(question), std::move(answer), std::move(attribute), ""};
 }
 
 }  // namespace
 
 std::vector<QaQuestion> QuestionsFor(const SynthMeta& m, Rng& rng) {
   std::vector<QaQuestion> out;
-  const std::vector<std::string> yes = WithTruth(m, Findings(), Truth::kYes);
-  const std::vector<std::string> no = WithTruth(m, Findings(), Truth::kNo);
-  const std::string& present = rng.Pick(yes);
-  const std::string& absent = rng.Pick(no);
-  out.push_back(Verify(present, "yes"));
-  out.push_back(Verify(absent, "no"));
-  if (rng.Bernoulli(0.5)) std::swap(out[0], out[1]);
+  for (const std::string& finding : Findings()) {
+    const Truth truth = FindingTruth(m, finding);
+    if (truth != Truth::kUnknown) out.push_back(Verify(finding, truth == Truth::kYes ? "yes" : "no"));
+  }
 
   const std::string rhythm = Rhythm(m);
-  const std::vector<std::string> other_rhythms = WithTruth(m, {kSinus, kBrady, kTachy, kAfib}, Truth::kNo);
-  const std::string& other = rng.Pick(other_rhythms);
-  const bool rhythm_first = rng.Bernoulli(0.5);
-  const std::string& a = rhythm_first ? rhythm : other;
-  const std::string& b = rhythm_first ? other : rhythm;
-  out.push_back({2, "single-choose", "scp_code", absl::StrCat("Which rhythm does this ECG show, ", a, " or ", b, "?"),
-                 {rhythm}, {a, b}});
-  out.push_back({3, "single-query", "scp_code", "What is the rhythm of this ECG?", {rhythm}, {rhythm}});
+  // Against each other rhythm. "Sinus rhythm or sinus bradycardia" has one right answer for a
+  // bradycardic record (the specific rhythm), although "does it show sinus rhythm?" has none.
+  for (const char* other : {kSinus, kBrady, kTachy, kAfib}) {
+    if (rhythm == other) continue;
+    const bool rhythm_first = rng.Bernoulli(0.5);
+    const std::string a = rhythm_first ? rhythm : other;
+    const std::string b = rhythm_first ? other : rhythm;
+    out.push_back({2, "single-choose", "scp_code",
+                   absl::StrCat("Which rhythm does this ECG show, ", a, " or ", b, "?"), {rhythm}, {a, b},
+                   absl::StrCat("choose:", a, "|", b)});
+  }
+  out.push_back(Query(3, "scp_code", "What is the rhythm of this ECG?", {rhythm}, {rhythm}));
 
   std::vector<int> extra = {4, 5, 7};
   if (FindingTruth(m, kSte) != Truth::kUnknown) extra.push_back(6);
@@ -108,24 +111,48 @@ std::vector<QaQuestion> QuestionsFor(const SynthMeta& m, Rng& rng) {
     if (m.ecg_class == EcgClass::kFirstDegreeAvBlock) conduction = kAvb1;
     if (m.bbb_type == BbbType::kRight) conduction = kRbbb;
     if (m.bbb_type == BbbType::kLeft) conduction = kLbbb;
-    out.push_back({4, "single-query", "scp_code", "Which conduction disturbance does this ECG show?", {conduction},
-                   {conduction}});
+    out.push_back(Query(4, "scp_code", "Which conduction disturbance does this ECG show?", {conduction},
+                   {conduction}));
   } else if (which == 5) {
     const std::string es = m.num_premature > 0 ? kPvc : "none";
-    out.push_back({5, "single-query", "extra_systole", "Which extra systoles does this ECG show?", {es}, {es}});
+    out.push_back(Query(5, "extra_systole", "Which extra systoles does this ECG show?", {es}, {es}));
   } else if (which == 6) {
     std::vector<std::string> leads;
     for (int l : m.st_leads) leads.push_back(absl::StrCat("lead ", kStandardLeads[l]));
     if (leads.empty()) leads.push_back("none");
-    out.push_back({6, "single-query", "scp_code", "In which leads does this ECG show st elevation?", leads, leads});
+    out.push_back(Query(6, "scp_code", "In which leads does this ECG show st elevation?", leads, leads));
   } else {
     const char* range = m.heart_rate_bpm < 60    ? "below the normal range"
                         : m.heart_rate_bpm > 100 ? "above the normal range"
                                                  : "within the normal range";
-    out.push_back({7, "single-query", "numeric_feature",
-                   "Is the heart rate of this ECG below, within or above the normal range?", {range}, {"heart rate"}});
+    out.push_back(Query(7, "numeric_feature",
+                   "Is the heart rate of this ECG below, within or above the normal range?", {range}, {"heart rate"}));
   }
   return out;
+}
+
+std::vector<bool> BalanceQuestions(const std::vector<const QaQuestion*>& questions, int per_answer_cap, Rng& rng) {
+  std::vector<bool> keep(questions.size(), false);
+  // key -> answer -> indices, in the (deterministic) order of the questions.
+  std::map<std::string, std::map<std::string, std::vector<size_t>>> groups;
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const QaQuestion& q = *questions[i];
+    if (q.balance_key.empty()) {
+      keep[i] = true;
+    } else {
+      groups[q.balance_key][q.answer.at(0)].push_back(i);
+    }
+  }
+  for (auto& [key, by_answer] : groups) {
+    size_t n = by_answer.size() < 2 ? 0 : SIZE_MAX;  // one answer only: the text would give it away
+    for (const auto& [answer, indices] : by_answer) n = std::min(n, indices.size());
+    if (absl::StartsWith(key, "choose:")) n = std::min(n, static_cast<size_t>(std::max(per_answer_cap, 0)));
+    for (auto& [answer, indices] : by_answer) {
+      rng.Shuffle(indices);
+      for (size_t j = 0; j < n; ++j) keep[indices[j]] = true;
+    }
+  }
+  return keep;
 }
 
 nlohmann::ordered_json QaSampleJson(const QaQuestion& q, int question_id, int64_t sample_id, int64_t ecg_id,

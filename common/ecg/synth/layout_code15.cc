@@ -31,7 +31,7 @@ absl::Status WriteCode15Layout(const SynthDatasetOptions& options, DatasetPlan& 
   std::string csv;
   AppendCsvRow(csv, {"exam_id", "age", "is_male", "nn_predicted_age", "1dAVb", "RBBB", "LBBB", "SB", "ST", "AF",
                      "patient_id", "normal_ecg", "trace_file"});
-  QaCollector qa;
+  QaCollector qa(Rng::DeriveSeed(options.seed, 2));
   for (int i = 0; i < n; ++i) {
     const RecordEntry& e = plan.records[i];
     const PatientPlan& p = plan.patients[e.patient];

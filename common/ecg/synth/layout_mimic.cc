@@ -53,7 +53,7 @@ absl::Status WriteMimicLayout(const SynthDatasetOptions& options, DatasetPlan& p
   wfdb.format = 16;
   wfdb.gain = 200;
   wfdb.write_comments = false;
-  QaCollector qa;
+  QaCollector qa(Rng::DeriveSeed(options.seed, 2));
   for (int i = 0; i < n; ++i) {
     const RecordEntry& e = plan.records[i];
     const PatientPlan& p = plan.patients[e.patient];

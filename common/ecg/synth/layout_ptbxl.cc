@@ -46,7 +46,7 @@ absl::Status WritePtbxlLayout(const SynthDatasetOptions& options, DatasetPlan& p
   std::string csv;
   std::vector<std::string> header(std::begin(kColumns), std::end(kColumns));
   AppendCsvRow(csv, header);
-  QaCollector qa;
+  QaCollector qa(Rng::DeriveSeed(options.seed, 2));
   WfdbWriteOptions wfdb;
   wfdb.format = 16;
   wfdb.gain = 1000;

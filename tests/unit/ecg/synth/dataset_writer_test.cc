@@ -89,8 +89,10 @@ std::string ExpectedRhythm(EcgClass c) {
 
 // Reads every ECG-QA sample of a variant and checks each answer against the ground truth.
 void CheckEcgQa(const std::string& root, const std::map<int64_t, SynthMeta>& truth) {
-  int yes = 0, no = 0, samples = 0;
-  std::map<int64_t, int> per_record;
+  int samples = 0, verify = 0, choose = 0;
+  std::map<std::string, std::map<std::string, int>> verify_answers;  // finding -> answer -> count
+  std::map<std::string, std::map<bool, int>> choose_answers;          // "a|b" -> answer is a -> count
+  std::map<int64_t, std::map<int, int>> per_record;                   // ecg id -> template -> count
   std::set<int64_t> sample_ids;
   for (const char* split : {"train", "valid", "test"}) {
     const fs::path dir = fs::path(root) / "template" / split;
@@ -104,7 +106,6 @@ void CheckEcgQa(const std::string& root, const std::map<int64_t, SynthMeta>& tru
         const int64_t id = q.at("ecg_id").at(0).get<int64_t>();
         ASSERT_EQ(truth.count(id), 1u) << id;
         const SynthMeta& m = truth.at(id);
-        ++per_record[id];
         const std::string type = q.at("question_type");
         const std::string question = q.at("question");
         const std::vector<std::string> answer = q.at("answer");
@@ -112,15 +113,21 @@ void CheckEcgQa(const std::string& root, const std::map<int64_t, SynthMeta>& tru
         EXPECT_TRUE(q.contains("template_id") && q.contains("question_id") && q.contains("attribute_type") &&
                     q.contains("attribute") && q.contains("ecg_path"));
         const int tid = q.at("template_id");
+        ++per_record[id][tid];
         if (type == "single-verify") {
           const std::string finding = q.at("attribute").at(0);
           EXPECT_EQ(question, absl::StrCat("Does this ECG show ", finding, "?"));
           const bool present = PresentFindings(m).count(finding) > 0;
           EXPECT_EQ(answer[0], present ? "yes" : "no") << question << " for " << EcgClassName(m.ecg_class);
-          (answer[0] == "yes" ? yes : no)++;
+          ++verify_answers[finding][answer[0]];
+          ++verify;
         } else if (type == "single-choose") {
           EXPECT_EQ(answer[0], ExpectedRhythm(m.ecg_class)) << question;
-          EXPECT_NE(question.find(answer[0]), std::string::npos);
+          const std::string a = q.at("attribute").at(0), b = q.at("attribute").at(1);
+          EXPECT_EQ(question, absl::StrCat("Which rhythm does this ECG show, ", a, " or ", b, "?"));
+          EXPECT_TRUE(answer[0] == a || answer[0] == b) << question;
+          ++choose_answers[absl::StrCat(a, "|", b)][answer[0] == a];
+          ++choose;
         } else {
           ASSERT_EQ(type, "single-query");
           if (tid == 3) {
@@ -154,10 +161,27 @@ void CheckEcgQa(const std::string& root, const std::map<int64_t, SynthMeta>& tru
       }
     }
   }
-  EXPECT_EQ(yes, no);
-  EXPECT_EQ(yes, static_cast<int>(truth.size()));
-  EXPECT_EQ(samples, 5 * static_cast<int>(truth.size()));
-  for (const auto& [id, count] : per_record) EXPECT_EQ(count, 5) << id;
+  // No language prior: the text of a verify or choose question says nothing about its answer.
+  // Counts balance within each split, so exactly overall too.
+  for (const auto& [finding, answers] : verify_answers) {
+    EXPECT_EQ(answers.size(), 2u) << finding;
+    EXPECT_EQ(answers.begin()->second, answers.rbegin()->second) << finding;
+  }
+  for (const auto& [pair, first] : choose_answers) EXPECT_EQ(first.at(true), first.at(false)) << pair;
+  // About two verify and one choose question per record; every record has the rhythm query and
+  // exactly one more query.
+  const int n = static_cast<int>(truth.size());
+  EXPECT_GE(verify, n) << samples;
+  EXPECT_LE(verify, 3 * n);
+  EXPECT_GE(choose, n / 3);
+  EXPECT_LE(choose, 2 * n);
+  EXPECT_EQ(per_record.size(), truth.size());
+  for (const auto& [id, templates] : per_record) {
+    EXPECT_EQ(templates.count(3) ? templates.at(3) : 0, 1) << id;
+    int extra = 0;
+    for (int t = 4; t <= 7; ++t) extra += templates.count(t) ? templates.at(t) : 0;
+    EXPECT_EQ(extra, 1) << id;
+  }
   EXPECT_TRUE(fs::exists(fs::path(root) / "answers_for_each_template.csv"));
 }
 
