@@ -1,5 +1,7 @@
 // ecgbench-worker: runs stage tasks for the ECG-Bench coordinator. Flags here; wiring in
-// worker_main.cc. Exit codes: 0 clean shutdown, 1 fatal error, 2 bad flags.
+// worker_main.cc. Also two one-shot tools: --write-random-model and --init-model (a random-init
+// model folder from a config.json and a tokenizer; worker/nn/random_model_folder.h).
+// Exit codes: 0 clean shutdown (or the tool succeeded), 1 fatal error, 2 bad flags.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -10,6 +12,25 @@
 #include "worker/nn/random_model_folder.h"
 #include "worker/stages/environment.h"
 #include "worker/worker_main.h"
+
+namespace {
+
+// --init-model: writes the folder and prints what it wrote.
+int InitModel(const std::string& config, const std::string& tokenizer, const std::string& out,
+              const ecgbench::worker::nn::InitModelOptions& options) {
+  const auto written = ecgbench::worker::nn::InitModelFolder(config, tokenizer, out, options);
+  if (!written.ok()) {
+    std::fprintf(stderr, "ecgbench-worker: %s\n", std::string(written.status().message()).c_str());
+    return ecgbench::worker::kExitFatal;
+  }
+  std::printf("wrote %s: %lld parameters, vocabulary %lld (%s special tokens: bos %lld, eos %lld), seed %llu\n",
+              out.c_str(), static_cast<long long>(written->parameters), static_cast<long long>(written->vocab_size),
+              written->specials.family.c_str(), static_cast<long long>(written->specials.bos),
+              static_cast<long long>(written->specials.eos), static_cast<unsigned long long>(options.seed));
+  return ecgbench::worker::kExitOk;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   namespace w = ecgbench::worker;
@@ -58,11 +79,25 @@ int main(int argc, char** argv) {
   app.add_option("--random-model-layers", random_model.layers, "Layers of --write-random-model")
       ->check(CLI::Range(1, 128))
       ->capture_default_str();
+  std::string init_model, init_tokenizer, init_out;
+  ecgbench::worker::nn::InitModelOptions init;
+  CLI::Option* init_opt = app.add_option("--init-model", init_model,
+                                         "Random-init the model of this Hugging Face config.json (any supported "
+                                         "architecture) with --tokenizer's vocabulary, write it to --out and exit");
+  CLI::Option* tok_opt =
+      app.add_option("--tokenizer", init_tokenizer, "tokenizer.json of --init-model (e.g. from `ecgbench text train`)");
+  CLI::Option* out_opt = app.add_option("--out", init_out, "Model folder --init-model writes");
+  CLI::Option* seed_opt = app.add_option("--seed", init.seed, "Seed of --init-model's weights")->capture_default_str();
+  init_opt->needs(tok_opt)->needs(out_opt);
+  tok_opt->needs(init_opt);
+  out_opt->needs(init_opt);
+  seed_opt->needs(init_opt);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? w::kExitOk : w::kExitBadFlags;
   }
+  if (!init_model.empty()) return InitModel(init_model, init_tokenizer, init_out, init);
   if (!random_model_dir.empty()) {
     random_model.intermediate_size = 2 * random_model.hidden_size;
     random_model.heads = std::max<int64_t>(1, random_model.hidden_size / 16);

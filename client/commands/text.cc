@@ -1,5 +1,5 @@
 // `ecgbench text encode|decode --tokenizer PATH`: the LLM text tokenizers from the shell
-// (docs/text-tokenizers.md), no coordinator:
+// (docs/text-tokenizers.md), no coordinator (`text train` is in text_train.cc):
 //   encode  lines of UTF-8 text (stdin or --input) -> one JSON array of token ids per line
 //           (no BOS/EOS; special tokens written in the text are matched whole)
 //   decode  JSON arrays of ids, one per line -> the text, one line each (--skip-special drops
@@ -19,6 +19,7 @@
 #include "client/commands/commands.h"
 #include "client/commands/data_common.h"
 #include "client/commands/exit_codes.h"
+#include "client/commands/text_train.h"
 #include "common/text/tokenizer.h"
 #include "nlohmann/json.hpp"
 
@@ -85,7 +86,7 @@ int RunDecode(CommandContext& ctx, const TextOptions& o) {
 }  // namespace
 
 void AddTextCommands(CLI::App& app, CommandContext& ctx, Action* action) {
-  CLI::App* text = app.add_subcommand("text", "LLM text tokenizers: encode and decode lines (no coordinator)");
+  CLI::App* text = app.add_subcommand("text", "LLM text tokenizers: encode and decode lines, train a BPE tokenizer (no coordinator)");
   text->require_subcommand(1);
 
   auto e = std::make_shared<TextOptions>();
@@ -104,6 +105,8 @@ void AddTextCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   decode->add_flag("--skip-special", d->skip_special, "Leave special tokens (e.g. <|eot_id|>) out of the text");
   decode->footer(kFooter);
   decode->callback([&ctx, action, d] { *action = [&ctx, d] { return RunDecode(ctx, *d); }; });
+
+  AddTextTrainCommand(text, ctx, action);
 }
 
 }  // namespace ecgbench::client

@@ -1,8 +1,9 @@
 // `ecgbench text encode|decode` run in-process through RunCli on a small byte-level tokenizer.json
 // the test writes: ids per line, the round trip, --skip-special, and the exact messages and exit
-// codes of bad input.
+// codes of bad input; `ecgbench text train` on text lines and ECG-QA JSON, and its errors.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -103,6 +104,89 @@ TEST(TextCommandsTest, BadInputExitsSixNamingTheLine) {
 
   EXPECT_EQ(RunData({"text", "encode"}).code, 2);  // --tokenizer is required
   EXPECT_EQ(RunData({"text"}).code, 2);
+}
+
+TEST(TextCommandsTest, TrainWritesATokenizerThatEncodes) {
+  TempDir dir;
+  WriteFile(dir / "corpus.txt", "ab ab ab abc\n\n");
+  auto r = RunData({"text", "train", "--vocab-size", "300", "--min-frequency", "1", "--out", dir / "tok/tokenizer.json",
+                    dir / "corpus.txt"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "trained a byte-level BPE tokenizer: 264 tokens = 256 bytes + 3 merged + 5 special (llama3); 3 merges\n"
+            "corpus: 1 files, 2 documents, 4 words (3 distinct)\n"
+            "the vocabulary is smaller than --vocab-size 300: no pair left occurs at least 1 times\n"
+            "wrote " + dir / "tok/tokenizer.json" + "\n");
+  WriteFile(dir / "text.txt", "ab abc<|eot_id|>\n");
+  r = RunData({"text", "encode", "--tokenizer", dir / "tok", "--input", dir / "text.txt"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "[256,258,263]\n");
+  r = RunData({"text", "train", "--vocab-size", "258", "--specials", "gpt2", "--out", dir / "gpt2.json", dir / "corpus.txt"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(std::ifstream(dir / "gpt2.json"))["added_tokens"][0]["content"], "<|endoftext|>");
+}
+
+TEST(TextCommandsTest, TrainReadsEcgQaQuestionsAndAnswers) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "ecgqa/ptbxl/train");
+  WriteFile(dir / "ecgqa/ptbxl/train/00000.json",
+            R"([{"question": "Does this ECG show sinus rhythm?", "answer": ["yes"], "ecg_id": [1]},
+                {"question": "Which leads show ST elevation?", "answer": ["V1", "V2"]}])");
+  WriteFile(dir / "ecgqa/ptbxl/00001.json", R"([{"question": "Is the rhythm regular?", "answer": ["no"]}])");
+  WriteFile(dir / "ecgqa/notes.txt", "not read");
+  auto r = RunData({"text", "train", "--ecgqa", "--vocab-size", "400", "--specials", "chatml", "--out", dir / "tok.json",
+                    dir / "ecgqa"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("corpus: 2 files, 7 documents, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" special (chatml)"), std::string::npos) << r.out;
+
+  WriteFile(dir / "bad.json", R"([{"question": "ok", "answer": ["a"]}, {"answer": ["b"]}])");
+  r = RunData({"text", "train", "--ecgqa", "--vocab-size", "400", "--out", dir / "t.json", dir / "bad.json"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.json" + ": [1].question: missing or not a string\n");
+  WriteFile(dir / "bad.json", R"([{"question": "ok", "answer": "a"}])");
+  r = RunData({"text", "train", "--ecgqa", "--vocab-size", "400", "--out", dir / "t.json", dir / "bad.json"});
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.json" + ": [0].answer: expected a list of strings\n");
+  WriteFile(dir / "bad.json", R"({"question": "ok"})");
+  r = RunData({"text", "train", "--ecgqa", "--vocab-size", "400", "--out", dir / "t.json", dir / "bad.json"});
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.json" + ": expected a JSON array of ECG-QA questions\n");
+  std::filesystem::create_directories(dir / "empty");
+  r = RunData({"text", "train", "--ecgqa", "--vocab-size", "400", "--out", dir / "t.json", dir / "empty"});
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "empty" + ": no .json files in this directory\n");
+  r = RunData({"text", "train", "--ecgqa", "--vocab-size", "400", "--out", dir / "t.json", dir / "missing"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "missing" + ": no such file or directory\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "t.json"));
+}
+
+TEST(TextCommandsTest, TrainBadInputsExitSixNamingTheFile) {
+  TempDir dir;
+  WriteFile(dir / "empty.txt", "\n\n");
+  auto r = RunData({"text", "train", "--vocab-size", "300", "--out", dir / "t.json", dir / "empty.txt"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: the corpus is empty (2 documents, none with text)\n");
+  r = RunData({"text", "train", "--vocab-size", "300", "--out", dir / "t.json", dir / "nope.txt"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "nope.txt" + ": cannot open the input file\n");
+  WriteFile(dir / "bad.txt", "fine\nb\xFFz\n");
+  r = RunData({"text", "train", "--vocab-size", "300", "--out", dir / "t.json", dir / "bad.txt"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: " + dir / "bad.txt" + ":2: invalid UTF-8 at byte 1\n");
+  r = RunData({"text", "train", "--vocab-size", "260", "--out", dir / "t.json", dir / "bad.txt"});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err,
+            "ecgbench: --vocab-size: vocabulary size 260 is too small: it must be at least 261 (256 byte symbols + 5 llama3 "
+            "special tokens)\n");
+  r = RunData({"text", "train", "--vocab-size", "300", "--out", dir / "t.json", dir.path()});
+  EXPECT_EQ(r.code, 6);
+  EXPECT_EQ(r.err, "ecgbench: " + dir.path() +
+                       ": is a directory (text inputs are files; --ecgqa reads directories of ECG-QA JSON)\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "t.json"));
+  EXPECT_EQ(
+      RunData({"text", "train", "--vocab-size", "300", "--specials", "mistral", "--out", dir / "t.json", dir / "bad.txt"}).code,
+      2);
+  EXPECT_EQ(RunData({"text", "train", "--vocab-size", "300", dir / "bad.txt"}).code, 2);  // --out is required
+  EXPECT_EQ(RunData({"text", "train", "--vocab-size", "300", "--out", dir / "t.json"}).code, 2);  // an input is required
 }
 
 }  // namespace
