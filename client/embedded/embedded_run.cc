@@ -1,4 +1,4 @@
-// The embedded run: local cluster, submit, watch, results, clean stop.
+// The embedded run: local cluster, submit, watch, results view and report, clean stop.
 #include "client/embedded/embedded_run.h"
 
 #include <chrono>
@@ -6,13 +6,19 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "client/commands/exit_codes.h"
+#include "client/commands/experiment_digest.h"
 #include "client/commands/interrupt.h"
 #include "client/commands/watcher.h"
 #include "client/embedded/local_cluster.h"
+#include "client/ui/eval_table.h"
 #include "client/ui/experiment_tree.h"
 #include "client/ui/tables.h"
+#include "common/report/report.h"
 #include "common/util/clock.h"
 #include "common/util/files.h"
 
@@ -26,7 +32,52 @@ void PrintStateKept(CommandContext& ctx, const std::string& dir) {
   ctx.out() << "state kept in " << dir << " (coordinator.db, logs/)\n" << std::flush;
 }
 
+// Prints the results (the evaluation view, else the `results` table) and writes the report while
+// the coordinator still serves. Returns ReportFilesText of what was written, "" when nothing was
+// (the reason is printed to err).
+std::string ShowResultsAndWriteReport(CommandContext& ctx, CoordinatorClient& client, const std::string& id,
+                                      const std::string& state_dir) {
+  auto digest = ReadExperimentDigest(client, id, /*read_events=*/true);
+  if (!digest.ok()) {
+    ctx.err() << "ecgbench: cannot fetch results: " << digest.status().message() << "\n" << std::flush;
+    return "";
+  }
+  if (HasEvaluationView(digest->results)) {
+    ctx.out() << "\n" << RenderEvaluationView(digest->results, digest->train_seconds);
+  } else {
+    ctx.out() << "\n" << RenderResults(digest->reply, ResultsFormat::kTable);
+  }
+  ctx.out() << "\n" << std::flush;
+  const std::string dir = EmbeddedReportDir(state_dir, id);
+  auto files = common::report::WriteReport(digest->results, dir);
+  if (!files.ok()) {
+    ctx.err() << "ecgbench: cannot write the report: " << files.status().message() << "\n" << std::flush;
+    return "";
+  }
+  return ReportFilesText(dir, *files);
+}
+
 }  // namespace
+
+std::string ReportFilesText(const std::string& dir, const std::vector<std::string>& files) {
+  std::string out = absl::StrCat("report written to ", dir, ":\n");
+  const std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+  int metric_plots = 0;  // one per metric and condition: counted, not listed (a quickstart makes ~60)
+  for (const std::string& f : files) {
+    absl::string_view name = f;
+    if (!prefix.empty()) absl::ConsumePrefix(&name, prefix);
+    if (absl::StartsWith(name, "metric_") && absl::EndsWith(name, ".png")) {
+      ++metric_plots;
+      continue;
+    }
+    absl::StrAppend(&out, "  ", name, "\n");
+  }
+  if (metric_plots > 0) {
+    absl::StrAppend(&out, "  metric_*.png (", metric_plots, metric_plots == 1 ? " plot" : " plots",
+                    ": each metric by variant)\n");
+  }
+  return out;
+}
 
 std::string EmbeddedRequestId(const std::string& spec_text, int64_t time_ns) {
   uint64_t h = 14695981039346656037ULL;
@@ -133,12 +184,7 @@ int RunEmbedded(CommandContext& ctx, const EmbeddedRunOptions& o) {
     return kExitInterrupted;
   }
   ctx.out() << FinalSummary(watcher.model());
-  if (auto results = client->GetResults(id); results.ok()) {
-    ctx.out() << "\n" << RenderResults(*results, ResultsFormat::kTable) << "\n";
-  } else {
-    ctx.err() << "ecgbench: cannot fetch results: " << results.status().message() << "\n";
-  }
-  ctx.out() << std::flush;
+  const std::string report = ShowResultsAndWriteReport(ctx, *client, id, local.state_dir());
   if (o.keep_running) {
     ctx.out() << "coordinator still serving at " << local.address() << "; in another shell: export "
               << kCoordinatorEnv << "=" << local.address() << "\npress Ctrl-C to stop\n"
@@ -154,6 +200,7 @@ int RunEmbedded(CommandContext& ctx, const EmbeddedRunOptions& o) {
   }
   local.Stop();
   PrintStateKept(ctx, local.state_dir());
+  ctx.out() << report << std::flush;
   return ExitCodeForState(outcome->state);
 }
 

@@ -411,11 +411,69 @@ TEST_F(EmbeddedRunTest, RunsToTheEndAndPrintsResults) {
                 "------  ---------  ----\n"
                 "fold=1  SUCCEEDED  0.25\n"
                 "\n"
-                "state kept in " + state_ + " (coordinator.db, logs/)\n");
+                "state kept in " + state_ + " (coordinator.db, logs/)\n" +
+                "report written to " + state_ + "/reports/exp-1:\n"
+                "  results.md\n"
+                "  results.csv\n"
+                "  results.json\n");
+  EXPECT_TRUE(fs::is_regular_file(state_ + "/reports/exp-1/results.md"));
   absl::MutexLock lock(&server_.fake().mu);
   const auto& submit = server_.fake().submits.at(0);
   EXPECT_EQ(submit.request_id().rfind("run-", 0), 0u);
   EXPECT_EQ(submit.spec_name(), "quickstart.yaml");
+}
+
+TEST_F(EmbeddedRunTest, EvaluationViewThenTheReport) {
+  {
+    absl::MutexLock lock(&server_.fake().mu);
+    auto& f = server_.fake();
+    f.events = {StateEvent(1, 1714564984000, "stage", "st-0t", v1::STATE_RUNNING),
+                StateEvent(2, 1714565059000, "stage", "st-0t", v1::STATE_SUCCEEDED),
+                StateEvent(3, 1714565060000, "experiment", "exp-1", v1::STATE_FAILED)};
+    f.state_after_watch = v1::STATE_FAILED;
+    auto* run = f.results.add_runs();
+    run->set_run_id("run-0");
+    run->set_run_name("representation=token");
+    run->set_state(v1::STATE_SUCCEEDED);
+    (*run->mutable_variant())["representation"] = "token";
+    (*run->mutable_metrics())["score.signal.accuracy"] = 0.75;
+    (*run->mutable_metrics())["score.none.accuracy"] = 0.25;
+    (*run->mutable_metrics())["train.steps"] = 30;
+    run = f.results.add_runs();
+    run->set_run_id("run-1");
+    run->set_run_name("representation=image");
+    run->set_state(v1::STATE_FAILED);
+    (*run->mutable_variant())["representation"] = "image";
+  }
+  Result r = RunEmbedded();
+  EXPECT_EQ(r.code, 1) << r.err;
+  const std::string tail =
+      "\n"
+      "Evaluation (x100; n = answers scored):\n"
+      "run                   condition  accuracy  n\n"
+      "--------------------  ---------  --------  -\n"
+      "representation=token  signal        75.00  -\n"
+      "                      none          25.00  -\n"
+      "representation=image  -                 -  -\n"
+      "\n"
+      "Training:\n"
+      "run                   state      steps  final loss  train time\n"
+      "--------------------  ---------  -----  ----------  ----------\n"
+      "representation=token  SUCCEEDED     30           -       1m15s\n"
+      "representation=image  FAILED         -           -           -\n"
+      "\n"
+      "state kept in " + state_ + " (coordinator.db, logs/)\n" +
+      "report written to " + state_ + "/reports/exp-1:\n"
+      "  results.md\n"
+      "  results.csv\n"
+      "  results.json\n"
+      "  ablation_score.accuracy.png\n"
+      "  metric_*.png (2 plots: each metric by variant)\n";
+  ASSERT_GE(r.out.size(), tail.size()) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.size() - tail.size()), tail) << r.out;
+  for (const char* file : {"results.md", "results.csv", "results.json", "ablation_score.accuracy.png"}) {
+    EXPECT_TRUE(fs::is_regular_file(state_ + "/reports/exp-1/" + file)) << file;
+  }
 }
 
 TEST_F(EmbeddedRunTest, CtrlCCancelsWatchesToTheEndAndExits130) {
