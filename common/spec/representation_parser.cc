@@ -172,15 +172,19 @@ void ParseRepresentation(SectionReader& r, RepresentationSpec* out) {
     int64_t value = 0;
     if (ReadInt(*tokens, r.PathOf("encoder_tokens"), IntRange{1, 1024}, &value, r.diag())) {
       out->encoder_tokens = static_cast<int>(value);
-      if (value != 1 && out->encoder.name == "projection") {
+      if (value != 1 && out->encoder.name == "projection" && out->kind != "signal") {
         r.diag()->Error(EffectivePath(*tokens, r.PathOf("encoder_tokens")), tokens->line,
-                        absl::StrCat("expected 1 for encoder projection (one projected "
-                                     "embedding), got ",
-                                     value));
+                        absl::StrCat("expected 1 for encoder projection on representation.kind ", out->kind,
+                                     " (one projected embedding), got ", value));
       }
     }
   }
-  r.Enum("normalization", {"minmax", "percentile"}, &out->normalization);
+  r.Enum("normalization", {"minmax", "percentile", "zscore"}, &out->normalization);
+  if (out->normalization == "zscore" && kind_ok && out->kind != "signal") {
+    r.diag()->Error(r.PathOf("normalization"), r.KeyLine("normalization"),
+                    absl::StrCat("zscore is for representation.kind signal only (", out->kind,
+                                 " needs values in [0, 1]: minmax or percentile)"));
+  }
   ParseEcgByte(r, &out->ecg_byte);
   ParseSignal2Vec(r, &out->signal2vec);
   r.Enum("perturb", {"none", "noise", "blackout", "no_signal"}, &out->perturb);

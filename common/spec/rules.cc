@@ -37,6 +37,14 @@ void CheckCrossSectionRules(const ExperimentSpec& spec, const SectionRefs& refs,
                 absl::StrCat("required key missing (", data_user, " needs it)"));
   }
 
+  const RepresentationSpec& r = spec.representation;
+  if (r.kind == "signal" && r.encoder.name == "projection" && r.encoder_tokens > 1 && spec.data.has_value() &&
+      spec.data->segment_len % r.encoder_tokens != 0) {
+    diag->Error(JoinPath(refs.representation.path, "encoder_tokens"), refs.representation.line,
+                absl::StrCat("must divide data.segment_len ", spec.data->segment_len,
+                             " (the projection cuts the segment into equal time patches), got ", r.encoder_tokens));
+  }
+
   if (refs.rag.present && !refs.train.present && !refs.evaluate.present) {
     diag->Error("rag", refs.rag.line, "needs train or evaluate (retrieval only changes their prompts)");
   }

@@ -107,6 +107,10 @@ struct ModelSpec {
 struct OptimizerSpec {
   std::string name = "adamw";  // adam | adamw
   double lr = 1e-4;
+  // Learning rate of the ELM's projection (LLaVA's mm_projector_lr); 0: `lr`. Adam moves every
+  // weight by about lr per step, so a projection with a large fan-in (12 x 1250 inputs) needs a
+  // far smaller one than the LLM.
+  double projection_lr = 0;
   double beta1 = 0.9;
   double beta2 = 0.99;
   double eps = 1e-8;

@@ -73,6 +73,7 @@ nlohmann::json ToJson(const TrainSpec& t) {
   return {{"optimizer",
            {{"name", o.name},
             {"lr", o.lr},
+            {"projection_lr", o.projection_lr > 0 ? nlohmann::json(o.projection_lr) : nlohmann::json(nullptr)},
             {"betas", {o.beta1, o.beta2}},
             {"eps", o.eps},
             {"weight_decay", o.weight_decay}}},
@@ -243,6 +244,9 @@ absl::StatusOr<TrainSpec> TrainSpecFromJson(const nlohmann::json& train) {
   FieldReader o = r.Child("optimizer");
   o.Read("name", &t.optimizer.name);
   o.Read("lr", &t.optimizer.lr);
+  if (o.json().is_object() && o.json().contains("projection_lr") && !o.json()["projection_lr"].is_null()) {
+    o.Read("projection_lr", &t.optimizer.projection_lr);
+  }
   o.Read("eps", &t.optimizer.eps);
   o.Read("weight_decay", &t.optimizer.weight_decay);
   if (o.json().is_object() && o.json().contains("betas")) {

@@ -31,6 +31,7 @@ void ParseOptimizer(SectionReader& r, OptimizerSpec* out) {
     SectionReader opt(*node, r.PathOf("optimizer"), r.KeyLine("optimizer"), r.diag());
     opt.Enum("name", {"adam", "adamw"}, &out->name);
     opt.Number("lr", positive, &out->lr);
+    opt.Number("projection_lr", positive, &out->projection_lr);
     ParseBetas(opt, out);
     opt.Number("eps", positive, &out->eps);
     opt.Number("weight_decay", NumberRange{0, false}, &out->weight_decay);

@@ -168,7 +168,7 @@ absl::StatusOr<std::unique_ptr<ChatSession>> ChatSession::Load(const ChatSession
           state->ecg_token_offset));
     }
   } else {
-    const int64_t count = elm.encoder() != nullptr ? elm.encoder()->num_tokens() : 1;
+    const int64_t count = elm.encoder() != nullptr ? elm.encoder()->num_tokens() : elm.options().signal_patches;
     state->placeholders.assign(static_cast<size_t>(count), static_cast<int32_t>(config.placeholder_id));
   }
   state->max_tokens = options.max_tokens > 0 ? options.max_tokens

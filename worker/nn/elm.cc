@@ -73,7 +73,11 @@ Elm::Elm(std::unique_ptr<LanguageModel> llm, std::unique_ptr<ElmEncoder> encoder
       TORCH_CHECK(encoder_ == nullptr, "ELM: the encoder-free ELM takes no encoder");
       TORCH_CHECK(options_.placeholder_id >= 0, "ELM: placeholder_id is not set");
       TORCH_CHECK(options_.signal_leads > 0 && options_.signal_length > 0, "ELM: encoder-free needs the signal shape");
-      projection_ = SeededLinear(options_.signal_leads * options_.signal_length, hidden, options_.seed);
+      TORCH_CHECK(options_.signal_patches > 0 && options_.signal_length % options_.signal_patches == 0,
+                  "ELM: encoder-free signal_patches must divide the signal length ", options_.signal_length, ", got ",
+                  options_.signal_patches);
+      projection_ = SeededLinear(options_.signal_leads * (options_.signal_length / options_.signal_patches), hidden,
+                                 options_.seed);
       break;
     case ElmKind::kEcgByte:
       TORCH_CHECK(encoder_ == nullptr, "ELM: the ECG-Byte ELM takes no encoder");
@@ -99,7 +103,16 @@ torch::Tensor Elm::SignalEmbeddings(const ElmBatch& batch) {
     TORCH_CHECK(x.dim() == 3 && x.size(1) == options_.signal_leads && x.size(2) == options_.signal_length,
                 "ELM: encoder-free input must be [B, ", options_.signal_leads, ", ", options_.signal_length, "], got ",
                 x.sizes());
-    return projection_(x.reshape({x.size(0), -1}).to(weight.device(), weight.scalar_type())).unsqueeze(1);
+    const int64_t patches = options_.signal_patches;
+    if (patches == 1) {
+      return projection_(x.reshape({x.size(0), -1}).to(weight.device(), weight.scalar_type())).unsqueeze(1);
+    }
+    // [B, 12, P, L/P] -> [B, P, 12, L/P] -> [B, P, 12 L/P]: patch p holds every lead's samples of
+    // its time window, lead-major like the single projection.
+    const torch::Tensor patched = x.reshape({x.size(0), x.size(1), patches, -1})
+                                      .permute({0, 2, 1, 3})
+                                      .reshape({x.size(0), patches, -1});
+    return projection_(patched.to(weight.device(), weight.scalar_type()));
   }
   torch::Tensor features;
   if (options_.update_encoder) {

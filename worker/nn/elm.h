@@ -4,7 +4,11 @@
 //                 placeholder positions of each row (its own rows only: row b's vectors go to row
 //                 b's placeholders, in order); the sequence length never changes.
 //   kEncoderFree  the normalised signal [B, 12, L] flattened -> Linear(12 L -> hidden) -> one
-//                 embedding at the single placeholder (upstream's "Fuyu" / ELF design).
+//                 embedding at the single placeholder (upstream's "Fuyu" / ELF design). With
+//                 signal_patches P > 1 the signal is cut in time into P patches of L / P samples
+//                 (all 12 leads each), every patch flattened lead-major and projected by the same
+//                 Linear(12 L / P -> hidden): P embeddings at P placeholders, in time order (as
+//                 Fuyu projects image patches). P = 1 is exactly upstream's single projection.
 //   kEcgByte      no encoder: ECG-Byte symbols are vocabulary tokens inside input_ids.
 //   kSignal2Vec   ECG-Byte tokens inside input_ids as kEcgByte, but at every ECG-token position the
 //                 LLM's embedding is replaced by Linear(dim -> hidden)(table[id - offset]): the
@@ -53,6 +57,7 @@ struct ElmOptions {
   int64_t placeholder_id = -1;  // kLlava / kEncoderFree: the `<signal>` token id
   int64_t signal_leads = 12;    // kEncoderFree: input [B, leads, length]
   int64_t signal_length = 0;    // kEncoderFree: samples per lead (> 0)
+  int64_t signal_patches = 1;   // kEncoderFree: time patches (divides signal_length), one embedding each
   bool update_encoder = false;  // kLlava: train the encoder too
   uint64_t seed = 0;            // projection initialisation
   // kSignal2Vec: the frozen embeddings [ECG-Byte vocabulary, dim] (float) and the LLM id of

@@ -181,8 +181,9 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
     } else if (setup.representation.kind == RepresentationKind::kSignal && encoder == "projection") {
       options.kind = nn::ElmKind::kEncoderFree;
       options.signal_length = in.segment_len;
+      options.signal_patches = encoder_tokens;  // 1: upstream's single projection
       setup.elm_kind = "encoder_free";
-      ex.num_placeholders = 1;
+      ex.num_placeholders = encoder_tokens;
     } else if (setup.representation.kind == RepresentationKind::kSignal) {
       if (encoder_path.empty()) {
         return absl::FailedPreconditionError(absl::StrCat(

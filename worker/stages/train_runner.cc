@@ -29,6 +29,7 @@
 #include "worker/train/export.h"
 #include "worker/train/mfu.h"
 #include "worker/train/trainer.h"
+#include "spdlog/spdlog.h"
 
 namespace ecgbench::worker {
 namespace {
@@ -203,6 +204,11 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   }
   ECGBENCH_ASSIGN_OR_RETURN(const train::OptimizerOptions optimizer_options, OptimizerFromSpec(spec.optimizer));
   ECGBENCH_ASSIGN_OR_RETURN(train::Optimizer optimizer, train::Optimizer::Create(params, optimizer_options));
+  if (spec.optimizer.projection_lr > 0) {
+    const int scaled = optimizer.ScaleLearningRate("projection.", spec.optimizer.projection_lr / spec.optimizer.lr);
+    spdlog::info("train: projection learning rate {} ({} parameters; the rest {})", spec.optimizer.projection_lr,
+                 scaled, spec.optimizer.lr);
+  }
   if (setup.added.frozen) {
     for (const torch::Tensor& w : setup.added.weights) {
       if (w.requires_grad()) optimizer.FreezeRows({w, setup.added.first_row, setup.added.count});

@@ -291,6 +291,7 @@ absl::Status StartConfig(nn::Elm& elm, const ExportRequest& r, const common::mod
   if (o.kind == nn::ElmKind::kEncoderFree) {
     c->signal_leads = o.signal_leads;
     c->signal_length = o.signal_length;
+    c->signal_patches = o.signal_patches;
   }
   c->update_encoder = o.kind == nn::ElmKind::kLlava && o.update_encoder;
   c->base.path = r.base_model_dir;

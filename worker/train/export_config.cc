@@ -111,6 +111,7 @@ std::string SerializeElmExportConfig(const ElmExportConfig& c) {
         {"ecg_token_offset", c.ecg_token_offset},
         {"signal_leads", c.signal_leads},
         {"signal_length", c.signal_length},
+        {"signal_patches", c.signal_patches},
         {"update_encoder", c.update_encoder}}},
       {"base_model",
        {{"path", c.base.path},
@@ -161,6 +162,11 @@ absl::StatusOr<ElmExportConfig> ParseElmExportConfig(std::string_view text, std:
   }
   ECGBENCH_ASSIGN_OR_RETURN(c.signal_leads, elm.Int("signal_leads", 0));
   ECGBENCH_ASSIGN_OR_RETURN(c.signal_length, elm.Int("signal_length", 0));
+  ECGBENCH_ASSIGN_OR_RETURN(c.signal_patches, elm.Int("signal_patches", 1));
+  if (c.signal_patches < 1 || (c.signal_length > 0 && c.signal_length % c.signal_patches != 0)) {
+    return elm.Error("signal_patches", absl::StrCat("must divide signal_length ", c.signal_length, ", got ",
+                                                    c.signal_patches));
+  }
   ECGBENCH_ASSIGN_OR_RETURN(c.update_encoder, elm.Bool("update_encoder", false));
 
   ECGBENCH_ASSIGN_OR_RETURN(const json* base_json, RequiredObject(top, "base_model"));

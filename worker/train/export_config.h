@@ -63,6 +63,7 @@ struct ElmExportConfig {
   int64_t ecg_token_offset = -1;  // signal2vec: the LLM id of `signal_0`
   int64_t signal_leads = 0;  // encoder_free
   int64_t signal_length = 0;
+  int64_t signal_patches = 1;  // encoder_free: time patches, one embedding each
   bool update_encoder = false;
   ExportedBaseModel base;
   // "base": the base weights (+ the adapter when adapter_dir is set, + the added rows) rebuild the

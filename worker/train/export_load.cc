@@ -182,6 +182,7 @@ absl::StatusOr<LoadedElm> Rebuild(const std::string& export_dir, ElmExportConfig
   elm_options.placeholder_id = config.placeholder_id;
   elm_options.signal_leads = config.signal_leads;
   elm_options.signal_length = config.signal_length;
+  elm_options.signal_patches = config.signal_patches;
   elm_options.update_encoder = config.update_encoder;
   if (kind == nn::ElmKind::kSignal2Vec) {
     absl::StatusOr<common::model_io::TensorView> table = weights.Tensor(kSignal2VecTableName);

@@ -72,7 +72,7 @@ absl::StatusOr<Optimizer> Optimizer::Create(std::vector<std::pair<std::string, t
 }
 
 Optimizer::Optimizer(std::vector<std::pair<std::string, torch::Tensor>> params, const OptimizerOptions& options)
-    : params_(std::move(params)), state_(params_.size()), options_(options) {}
+    : params_(std::move(params)), state_(params_.size()), lr_scale_(params_.size(), 1.0), options_(options) {}
 
 double Optimizer::GradNorm() const {
   torch::NoGradGuard no_grad;
@@ -96,7 +96,17 @@ double Optimizer::ClipGradNorm(double max_norm) {
   return norm;
 }
 
-void Optimizer::Step(double lr) {
+int Optimizer::ScaleLearningRate(const std::string& prefix, double scale) {
+  int matched = 0;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].first.compare(0, prefix.size(), prefix) != 0) continue;
+    lr_scale_[i] = scale;
+    ++matched;
+  }
+  return matched;
+}
+
+void Optimizer::Step(double base_lr) {
   torch::NoGradGuard no_grad;
   ++step_;
   // Rows that must not move: remember them, update, put them back (cheap: a few rows).
@@ -108,6 +118,7 @@ void Optimizer::Step(double lr) {
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor& p = params_[i].second;
     if (!p.grad().defined()) continue;
+    const double lr = base_lr * lr_scale_[i];
     State& s = state_[i];
     if (!s.exp_avg.defined()) {
       s.exp_avg = torch::zeros_like(p, torch::kFloat);

@@ -48,6 +48,9 @@ class Optimizer {
                                           const OptimizerOptions& options);
 
   void FreezeRows(FrozenRows rows) { frozen_.push_back(std::move(rows)); }
+  // Parameters whose name starts with `prefix` step with lr x `scale` (decoupled decay too), e.g.
+  // the ELM's projection with its own learning rate. Returns how many parameters matched.
+  int ScaleLearningRate(const std::string& prefix, double scale);
 
   // Global L2 norm of all gradients (missing gradients count as zero), computed in float64.
   double GradNorm() const;
@@ -77,6 +80,7 @@ class Optimizer {
 
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::vector<State> state_;
+  std::vector<double> lr_scale_;  // per parameter, 1 unless ScaleLearningRate
   std::vector<FrozenRows> frozen_;
   torch::Tensor scratch_;  // float32, the largest parameter's size: Step's denominator
   OptimizerOptions options_;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/repr/ecg_byte/symbols.h"
 #include "common/repr/signal/stacked.h"
+#include "common/repr/signal/zscore.h"
 #include "common/util/status_macros.h"
 
 namespace ecgbench::common::repr {
@@ -130,7 +131,11 @@ absl::Status RepresentationBuilder::BuildSignal(const float* segment, int64_t le
     return absl::OkStatus();
   }
   const size_t n = static_cast<size_t>(kSegmentLeads * length);
-  ECGBENCH_RETURN_IF_ERROR(options_.normalizer.Apply(absl::MakeConstSpan(segment, n), out).status());
+  if (options_.zscore) {
+    ECGBENCH_RETURN_IF_ERROR(ZScorePerLead(absl::MakeConstSpan(segment, n), kSegmentLeads, out));
+  } else {
+    ECGBENCH_RETURN_IF_ERROR(options_.normalizer.Apply(absl::MakeConstSpan(segment, n), out).status());
+  }
   if (options_.perturbation == Perturbation::kNoise) {
     // Upstream's ECGSignal perturbs the normalized signal.
     ECGBENCH_RETURN_IF_ERROR(

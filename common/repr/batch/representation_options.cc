@@ -58,6 +58,7 @@ absl::StatusOr<nlohmann::json> GetObject(const nlohmann::json& json, const char*
 absl::StatusOr<Normalizer> ParseNormalizer(const nlohmann::json& rep, const RepresentationArtifacts& artifacts) {
   constexpr char kField[] = "representation.normalization";
   ECGBENCH_ASSIGN_OR_RETURN(const std::string name, GetString(rep, "normalization", kField, "minmax"));
+  if (name == "zscore") return Normalizer::MinMax();  // the signal kind's own (options.zscore)
   if (name != "percentile") {
     auto parsed = Normalizer::Parse(name);
     if (!parsed.ok()) return Prefixed(parsed.status(), kField);
@@ -178,6 +179,14 @@ absl::StatusOr<RepresentationOptions> ParseRepresentationOptions(const nlohmann:
   options.perturbation = *perturbation;
 
   ECGBENCH_ASSIGN_OR_RETURN(options.normalizer, ParseNormalizer(rep, artifacts));
+  if (const nlohmann::json* n = Find(rep, "normalization"); n != nullptr && n->is_string() && *n == "zscore") {
+    if (options.kind != RepresentationKind::kSignal) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "representation.normalization: zscore is for kind signal only (", kind,
+          " needs values in [0, 1]: minmax or percentile)"));
+    }
+    options.zscore = true;
+  }
 
   switch (options.kind) {
     case RepresentationKind::kSignal:

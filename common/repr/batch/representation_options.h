@@ -40,6 +40,8 @@ std::string_view RepresentationKindName(RepresentationKind kind);
 struct RepresentationOptions {
   RepresentationKind kind = RepresentationKind::kSignal;
   Normalizer normalizer = Normalizer::MinMax();
+  // kind signal: per-lead z-score (zscore.h) instead of `normalizer` (spec normalization: zscore).
+  bool zscore = false;
   Perturbation perturbation = Perturbation::kNone;
   uint64_t seed = 0;              // with (sample index, epoch): all randomness of a sample
   double sampling_rate_hz = 250;  // of the segments (the image's time axis)

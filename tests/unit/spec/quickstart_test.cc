@@ -1,5 +1,8 @@
-// configs/quickstart.yaml (what scripts/quickstart.sh runs) must always plan: today the probe, a
-// two-shard preprocess of the synthetic PTB-XL-layout dataset, and the one-task dataset join.
+// configs/quickstart.yaml (what scripts/quickstart.sh runs) must always plan: two runs (the
+// encoder-free ELM on 25 z-scored signal patches and the ECG-Byte ELM), each with the probe, a
+// two-shard preprocess of the synthetic PTB-XL-layout dataset, the dataset join, (the ECG-Byte
+// tokenizer,) full training of the random-init LLM on two ranks, two evaluation shards with the
+// signal ablation, and the score.
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -11,7 +14,7 @@
 namespace ecgbench::common {
 namespace {
 
-TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessDatasetTokenizerAndTrain) {
+TEST(QuickstartSpecTest, PlansTheEncoderFreeAndTheEcgByteElm) {
   std::ifstream in(ECGBENCH_QUICKSTART_SPEC);
   ASSERT_TRUE(in.good()) << "cannot read " << ECGBENCH_QUICKSTART_SPEC;
   std::stringstream text;
@@ -20,46 +23,49 @@ TEST(QuickstartSpecTest, ParsesAndPlansProbePreprocessDatasetTokenizerAndTrain) 
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->name, "quickstart");
   EXPECT_FALSE(plan->description.empty());
-  ASSERT_EQ(plan->runs.size(), 1u);
-  ASSERT_FALSE(plan->runs[0].stages.empty());
-  const StagePlan& probe = plan->runs[0].stages[0];
-  EXPECT_EQ(probe.kind, "probe");
-  ASSERT_EQ(probe.tasks.size(), 1u);
-  EXPECT_EQ(probe.tasks[0].ranks, 2);
-  EXPECT_EQ(probe.tasks[0].per_rank.cpu_cores, 1);
-  EXPECT_EQ(probe.params["duration_s"], 3.0);
-  ASSERT_EQ(plan->runs[0].stages.size(), 7u);
-  const StagePlan& pre = plan->runs[0].stages[1];
-  EXPECT_EQ(pre.kind, "preprocess");
-  EXPECT_TRUE(pre.depends_on.empty());
-  EXPECT_EQ(pre.tasks.size(), 2u);
-  EXPECT_EQ(pre.params["data"]["base"], "ptbxl");
-  EXPECT_EQ(pre.params["data"]["segment_len"], 1250);
-  const StagePlan& dataset = plan->runs[0].stages[2];
-  EXPECT_EQ(dataset.kind, "dataset");
-  EXPECT_EQ(dataset.depends_on, std::vector<std::string>{"preprocess"});
-  EXPECT_EQ(dataset.tasks.size(), 1u);
-  EXPECT_EQ(dataset.params["data"], pre.params["data"]);
-  const StagePlan& tokenizer = plan->runs[0].stages[3];
-  EXPECT_EQ(tokenizer.kind, "tokenizer");
-  EXPECT_EQ(tokenizer.depends_on, std::vector<std::string>{"dataset"});
-  EXPECT_EQ(tokenizer.params["representation"]["ecg_byte"]["merges"], 500);
-  const StagePlan& train = plan->runs[0].stages[4];
-  EXPECT_EQ(train.kind, "train");
-  EXPECT_EQ(train.depends_on, (std::vector<std::string>{"dataset", "tokenizer"}));
-  ASSERT_EQ(train.tasks.size(), 1u);
-  EXPECT_EQ(train.tasks[0].ranks, 2);
-  EXPECT_EQ(train.params["model"]["llm"]["path"], ".ecgbench/models/random-llama");
-  EXPECT_EQ(train.params["train"]["max_steps"], 30);
-  const StagePlan& evaluate = plan->runs[0].stages[5];
-  EXPECT_EQ(evaluate.kind, "evaluate");
-  EXPECT_EQ(evaluate.tasks.size(), 2u);
-  EXPECT_EQ(evaluate.depends_on, (std::vector<std::string>{"dataset", "tokenizer", "train"}));
-  EXPECT_EQ(evaluate.params["evaluate"]["ablation"], nlohmann::json({"signal", "zeros", "none"}));
-  EXPECT_EQ(evaluate.params["budget"]["max_tokens"], 512);
-  const StagePlan& score = plan->runs[0].stages[6];
-  EXPECT_EQ(score.kind, "score");
-  EXPECT_EQ(score.depends_on, std::vector<std::string>{"evaluate"});
+  ASSERT_EQ(plan->runs.size(), 2u);
+  EXPECT_EQ(plan->runs[0].name, "representation=signal/projection");
+  EXPECT_EQ(plan->runs[1].name, "representation=token");
+  for (const RunPlan& run : plan->runs) {
+    SCOPED_TRACE(run.name);
+    const bool token = run.name == "representation=token";
+    std::vector<std::string> kinds;
+    for (const StagePlan& stage : run.stages) kinds.push_back(stage.kind);
+    const std::vector<std::string> expected =
+        token ? std::vector<std::string>{"probe", "preprocess", "dataset", "tokenizer", "train", "evaluate", "score"}
+              : std::vector<std::string>{"probe", "preprocess", "dataset", "train", "evaluate", "score"};
+    EXPECT_EQ(kinds, expected);
+    const StagePlan& probe = run.stages[0];
+    ASSERT_EQ(probe.tasks.size(), 1u);
+    EXPECT_EQ(probe.tasks[0].ranks, 2);
+    EXPECT_EQ(probe.params["duration_s"], 3.0);
+    const StagePlan& pre = run.stages[1];
+    EXPECT_EQ(pre.tasks.size(), 2u);
+    EXPECT_EQ(pre.params["data"]["base"], "ptbxl");
+    EXPECT_EQ(pre.params["data"]["segment_len"], 1250);
+    EXPECT_EQ(pre.params["data"]["target_rate"], 250);
+    const StagePlan& train = run.stages[token ? 4 : 3];
+    ASSERT_EQ(train.kind, "train");
+    ASSERT_EQ(train.tasks.size(), 1u);
+    EXPECT_EQ(train.tasks[0].ranks, 2);
+    EXPECT_EQ(train.params["model"]["llm"]["path"], ".ecgbench/models/quickstart-llama");
+    EXPECT_EQ(train.params["model"]["lora"]["enabled"], false);
+    const nlohmann::json& repr = train.params["representation"];
+    if (token) {
+      EXPECT_EQ(repr["kind"], "token");
+      EXPECT_EQ(repr["ecg_byte"]["merges"], 500);
+    } else {
+      EXPECT_EQ(repr["kind"], "signal");
+      EXPECT_EQ(repr["encoder"]["name"], "projection");
+      EXPECT_EQ(repr["encoder_tokens"], 25);
+      EXPECT_EQ(repr["normalization"], "zscore");
+    }
+    const StagePlan& evaluate = run.stages[token ? 5 : 4];
+    ASSERT_EQ(evaluate.kind, "evaluate");
+    EXPECT_EQ(evaluate.tasks.size(), 2u);
+    EXPECT_EQ(evaluate.params["evaluate"]["ablation"], nlohmann::json({"signal", "zeros", "none"}));
+    EXPECT_EQ(run.stages.back().depends_on, std::vector<std::string>{"evaluate"});
+  }
 }
 
 }  // namespace

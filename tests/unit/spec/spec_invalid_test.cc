@@ -65,9 +65,15 @@ std::vector<InvalidCase> Cases() {
        Cat(kDataHead, "representation: {kind: signal, encoder: {path: /m/siglip}}\n"),
        "representation.encoder: representation.kind signal needs an ECG encoder: "
        "projection|st_mem|mtae|mlae|merl, got {path: \"/m/siglip\"} (spec.yaml:5)"},
-      {"projection_tokens", Cat(kDataHead, "representation: {encoder_tokens: 4}\n"),
-       "representation.encoder_tokens: expected 1 for encoder projection (one projected "
-       "embedding), got 4 (spec.yaml:5)"},
+      {"projection_patches", Cat(kDataHead, "representation: {encoder_tokens: 4}\n"),
+       "representation.encoder_tokens: must divide data.segment_len 1250 (the projection cuts the segment "
+       "into equal time patches), got 4 (spec.yaml:5)"},
+      {"zscore_token", Cat(kDataHead, "representation: {kind: token, normalization: zscore}\n"),
+       "representation.normalization: zscore is for representation.kind signal only (token needs values in [0, 1]: "
+       "minmax or percentile) (spec.yaml:5)"},
+      {"projection_tokens_features", Cat(kDataHead, "representation: {kind: features, encoder_tokens: 5}\n"),
+       "representation.encoder_tokens: expected 1 for encoder projection on representation.kind features (one "
+       "projected embedding), got 5 (spec.yaml:5)"},
       {"image_without_encoder", Cat(kDataHead, "representation:\n  kind: image\n"),
        "representation.encoder: required key missing (representation.kind image needs a vision "
        "encoder: clip|siglip|vit or {path: ...}) (spec.yaml:5)"},

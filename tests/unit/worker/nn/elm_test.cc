@@ -178,6 +178,36 @@ TEST(Elm, EncoderFreeProjectsTheFlatSignalToOnePlaceholder) {
   }
 }
 
+TEST(Elm, EncoderFreePatchesProjectEachTimeWindowOfAllLeads) {
+  ElmOptions options;
+  options.kind = ElmKind::kEncoderFree;
+  options.placeholder_id = kPlaceholder;
+  options.signal_length = 25;
+  options.signal_patches = 5;
+  Elm elm(Llm(), nullptr, options);
+  EXPECT_EQ(elm.projection()->weight.size(1), 12 * 5);  // one patch: 12 leads x 5 samples
+  // Rows with 5 placeholders each (row 0 from position 2, row 1 from position 4).
+  ElmBatch batch = MakeBatch(5, true);
+  const torch::Tensor embeds = elm.InputEmbeddings(batch);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t p = 0; p < 5; ++p) {
+      // Patch p: samples [5p, 5p + 5) of lead 0, then of lead 1, ... (lead-major).
+      const torch::Tensor patch = batch.encoder_input[b].narrow(1, 5 * p, 5).reshape({-1});
+      const torch::Tensor expected = elm.projection()(patch.unsqueeze(0))[0];
+      EXPECT_LE(MaxDiff(embeds[b][(b == 0 ? 2 : 4) + p], expected), 1e-6) << b << " " << p;
+    }
+  }
+  // Patches that do not divide the length are refused when the ELM is built.
+  options.signal_patches = 4;
+  try {
+    Elm bad(Llm(), nullptr, options);
+    ADD_FAILURE() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what_without_backtrace()).find("must divide the signal length 25, got 4"),
+              std::string::npos);
+  }
+}
+
 TEST(Elm, LlavaInjectsEncoderTokensAndKeepsTheEncoderFrozenByDefault) {
   ElmOptions options;
   options.kind = ElmKind::kLlava;

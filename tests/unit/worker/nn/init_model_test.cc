@@ -56,14 +56,14 @@ TEST(InitModelTest, QuickstartLlamaTakesTheTokenizersVocabularyAndIds) {
   EXPECT_EQ(written->specials.family, "llama3");
   EXPECT_EQ(written->specials.bos, 295);  // <|begin_of_text|>, the first id after the BPE vocabulary
   EXPECT_EQ(written->specials.eos, 299);  // <|eot_id|>
-  // 300 x 128 tied embeddings + 3 layers x (q 128x128, k/v 64x128, o 128x128, 3 x 384x128 MLP, 2 norms) + final norm.
-  EXPECT_EQ(written->parameters, 300 * 128 + 3 * (128 * 128 * 2 + 64 * 128 * 2 + 3 * 384 * 128 + 2 * 128) + 128);
+  // 300 x 64 tied embeddings + 2 layers x (q 64x64, k/v 32x64, o 64x64, 3 x 192x64 MLP, 2 norms) + final norm.
+  EXPECT_EQ(written->parameters, 300 * 64 + 2 * (64 * 64 * 2 + 32 * 64 * 2 + 3 * 192 * 64 + 2 * 64) + 64);
 
   auto config = common::model_io::LoadModelConfig(dir / "model");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->vocab_size, 300);
-  EXPECT_EQ(config->hidden_size, 128);
-  EXPECT_EQ(config->num_hidden_layers, 3);
+  EXPECT_EQ(config->hidden_size, 64);
+  EXPECT_EQ(config->num_hidden_layers, 2);
   EXPECT_EQ(config->num_key_value_heads, 2);
   EXPECT_EQ(config->rope.theta, 500000.0);
   EXPECT_TRUE(config->tie_word_embeddings);

@@ -99,6 +99,31 @@ TEST(Optimizer, FrozenRowsStayPutUnderWeightDecay) {
   EXPECT_GT((params[0].second.narrow(0, 0, 4) - before.narrow(0, 0, 4)).abs().max().item<double>(), 0.01);
 }
 
+TEST(Optimizer, ScaledLearningRateEqualsAStepAtThatRate) {
+  // "b" at lr 0.1 x 0.25 inside one optimizer moves exactly as an optimizer at lr 0.025 moves it
+  // (decoupled weight decay scales with it); "w" is unaffected.
+  auto scaled = MakeParams(4);
+  auto reference = MakeParams(4);
+  OptimizerOptions o;
+  Optimizer opt = MustCreate(scaled, o);
+  EXPECT_EQ(opt.ScaleLearningRate("b", 0.25), 1);
+  EXPECT_EQ(opt.ScaleLearningRate("nothing.", 0.5), 0);
+  Optimizer full = MustCreate({reference[0]}, o);
+  Optimizer quarter = MustCreate({reference[1]}, o);
+  for (int64_t step = 0; step < 3; ++step) {
+    Backward(scaled, step);
+    Backward(reference, step);
+    opt.Step(0.1);
+    full.Step(0.1);
+    quarter.Step(0.025);
+    opt.ZeroGrad();
+    full.ZeroGrad();
+    quarter.ZeroGrad();
+  }
+  EXPECT_TRUE(torch::equal(scaled[0].second, reference[0].second));
+  EXPECT_TRUE(torch::equal(scaled[1].second, reference[1].second));
+}
+
 TEST(Optimizer, Bf16ParametersAccumulateInAFloat32Master) {
   torch::Tensor p = torch::ones({4}, torch::kBFloat16).requires_grad_(true);
   OptimizerOptions o;
