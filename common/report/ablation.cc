@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/report/summary.h"
 
 namespace ecgbench::common::report {
 
@@ -74,19 +75,26 @@ std::optional<AblationName> ParseAblationName(absl::string_view name) {
 }
 
 std::vector<AblationMatrix> BuildAblationMatrices(const ExperimentResults& results) {
-  // metric -> (train, infer) -> values
-  std::map<std::string, std::map<std::pair<std::string, std::string>, std::vector<double>>> values;
+  // (metric, variant) -> (train, infer) -> values
+  std::map<std::pair<std::string, std::string>, std::map<std::pair<std::string, std::string>, std::vector<double>>>
+      values;
   for (const RunRow& run : results.runs) {
     const std::string run_train = TrainConditionOf(run);
+    std::vector<std::pair<std::string, std::string>> axes;  // the variant without the training condition
+    for (const auto& kv : run.variant) {
+      if (!(absl::StartsWith(kv.first, "train") && absl::EndsWith(kv.first, "ablation"))) axes.push_back(kv);
+    }
+    const std::string variant = VariantText(axes, /*replicates=*/false);
     for (const auto& [name, value] : run.metrics) {
       auto parsed = ParseAblationName(name);
       if (!parsed) continue;
       std::string train = !parsed->train.empty() ? parsed->train : (!run_train.empty() ? run_train : "signal");
-      values[parsed->metric][{train, parsed->infer}].push_back(value);
+      values[{parsed->metric, variant}][{train, parsed->infer}].push_back(value);
     }
   }
   std::vector<AblationMatrix> out;
-  for (const auto& [metric, cells] : values) {
+  for (const auto& [key, cells] : values) {
+    const auto& [metric, variant] = key;
     if (cells.size() < 2) continue;
     std::set<std::string> trains, infers;
     for (const auto& [key, v] : cells) {
@@ -95,6 +103,7 @@ std::vector<AblationMatrix> BuildAblationMatrices(const ExperimentResults& resul
     }
     AblationMatrix m;
     m.metric = metric;
+    m.variant = variant;
     m.train_conditions = Ordered(trains);
     m.infer_conditions = Ordered(infers);
     for (const std::string& t : m.train_conditions) {

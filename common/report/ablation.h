@@ -6,8 +6,9 @@
 // score.signal.accuracy/verify. A name with two conditions, "score.<train>.<infer>.<metric>", sets
 // the training condition too; otherwise it is the run's value of a matrix key under train ending
 // in "ablation" (train.ablation=zeros; "[zeros]" is read as zeros, "[signal,zeros]" as
-// "signal,zeros"), else "signal". The counts n and n_empty are not metrics here. A cell is the fold
-// statistics (x100) of every run reporting it.
+// "signal,zeros"), else "signal". The counts n and n_empty are not metrics here. Each variant (the
+// run's matrix values without the replicate keys fold/seed and without the training-condition key)
+// gets its own matrices; a cell is the fold statistics (x100) of the variant's runs reporting it.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -32,6 +33,7 @@ std::optional<AblationName> ParseAblationName(absl::string_view name);
 
 struct AblationMatrix {
   std::string metric;                         // e.g. "score.bleu"
+  std::string variant;                        // e.g. "representation=token"; empty without a matrix
   std::vector<std::string> train_conditions;  // rows, in the order signal, zeros, none, others
   std::vector<std::string> infer_conditions;  // columns, same order
   std::vector<std::optional<eval::FoldStats>> cells;  // row-major; nullopt: never measured
@@ -41,8 +43,8 @@ struct AblationMatrix {
   }
 };
 
-// One matrix per evaluation metric measured under more than one (train, inference) pair, sorted by
-// metric name. Empty when the experiment has no ablation.
+// One matrix per variant and evaluation metric measured under more than one (train, inference)
+// pair, sorted by metric name, then variant. Empty when the experiment has no ablation.
 std::vector<AblationMatrix> BuildAblationMatrices(const ExperimentResults& results);
 
 }  // namespace ecgbench::common::report

@@ -97,7 +97,9 @@ absl::Status PlotAblationHeatmap(const AblationMatrix& m, const std::string& png
   const size_t rows = m.train_conditions.size(), cols = m.infer_conditions.size();
   Rect grid{170, 90, canvas.width() - 220.0, canvas.height() - 150.0};
   const double cw = grid.w / static_cast<double>(cols), ch = grid.h / static_cast<double>(rows);
-  canvas.Text(canvas.width() / 2.0, 26, Title(m.metric, 100), 16, Canvas::Align::kCenter, kInk, true);
+  canvas.Text(canvas.width() / 2.0, 26,
+              absl::StrCat(Title(m.metric, 100), m.variant.empty() ? "" : absl::StrCat("  |  ", m.variant)), 16,
+              Canvas::Align::kCenter, kInk, true);
   canvas.Text(canvas.width() / 2.0, 48, "signal ablation: mean ± 95% t-interval half-width", 11,
               Canvas::Align::kCenter, kMuted);
   canvas.Text(grid.x + grid.w / 2, 74, "inference condition", 13, Canvas::Align::kCenter, kInk);

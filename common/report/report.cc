@@ -42,9 +42,10 @@ absl::StatusOr<std::vector<std::string>> WriteReport(const ExperimentResults& re
     plots.push_back({file, absl::StrCat(metric, " by variant (95% CI)")});
   }
   for (const AblationMatrix& m : ablation) {
-    const std::string file = file_for("ablation_", m.metric);
+    const std::string file = file_for("ablation_", m.variant.empty() ? m.metric : absl::StrCat(m.metric, "_", m.variant));
     ECGBENCH_RETURN_IF_ERROR(PlotAblationHeatmap(m, dir + "/" + file, options.plot));
-    plots.push_back({file, absl::StrCat(m.metric, ": training x inference condition")});
+    plots.push_back({file, absl::StrCat(m.metric, m.variant.empty() ? "" : absl::StrCat(" (", m.variant, ")"),
+                                        ": training x inference condition")});
   }
   std::map<std::string, std::vector<Curve>> curves;
   for (const Curve& c : results.curves) {

@@ -156,7 +156,7 @@ std::string ResultsJson(const ExperimentResults& results, const Summary& summary
       }
       rows.push_back(std::move(row));
     }
-    j["ablation"].push_back({{"metric", m.metric}, {"train_conditions", m.train_conditions},
+    j["ablation"].push_back({{"metric", m.metric}, {"variant", m.variant}, {"train_conditions", m.train_conditions},
                              {"infer_conditions", m.infer_conditions}, {"cells", rows}});
   }
   return j.dump(2) + "\n";
@@ -207,7 +207,8 @@ std::string ResultsMarkdown(const ExperimentResults& results, const Summary& sum
     }
   }
   for (const AblationMatrix& m : ablation) {
-    absl::StrAppend(&out, "\n## Signal ablation: ", m.metric, " (x100)\n\nRows: training condition; columns: "
+    absl::StrAppend(&out, "\n## Signal ablation: ", m.metric, m.variant.empty() ? "" : absl::StrCat(", ", m.variant),
+                    " (x100)\n\nRows: training condition; columns: "
                           "inference condition; mean ± 95 % half-width (n).\n\n");
     std::vector<std::string> header = {"train \\ inference"};
     std::vector<bool> right = {false};

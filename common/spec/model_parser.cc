@@ -31,6 +31,7 @@ void ParseLora(SectionReader& r, LoraSpec* out) {
 void ParseModel(SectionReader& r, ModelSpec* out, SectionRefs* refs) {
   ParseLlm(r, &out->llm, refs);
   ParseLora(r, &out->lora);
+  r.Bool("train_new_tokens", &out->train_new_tokens);
   r.Finish();
 }
 

@@ -102,6 +102,9 @@ struct LoraSpec {
 struct ModelSpec {
   LlmSpec llm;
   LoraSpec lora;
+  // Train the embedding rows of added tokens (ECG-Byte ids, <signal>). Upstream freezes them (its
+  // README: training them hurt a pretrained LLM); an LLM trained from random weights learns them.
+  bool train_new_tokens = false;
 };
 
 struct OptimizerSpec {

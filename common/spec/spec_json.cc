@@ -64,7 +64,8 @@ nlohmann::json ToJson(const ModelSpec& m) {
             {"rank", m.lora.rank},
             {"alpha", m.lora.alpha},
             {"dropout", m.lora.dropout},
-            {"targets", m.lora.targets}}}};
+            {"targets", m.lora.targets}}},
+          {"train_new_tokens", m.train_new_tokens}};
 }
 
 nlohmann::json ToJson(const TrainSpec& t) {
@@ -232,6 +233,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& model) {
   lora.Read("alpha", &m.lora.alpha);
   lora.Read("dropout", &m.lora.dropout);
   lora.ReadStrings("targets", &m.lora.targets);
+  if (model.is_object() && model.contains("train_new_tokens")) r.Read("train_new_tokens", &m.train_new_tokens);
   r.Merge(llm);
   r.Merge(lora);
   if (!r.status().ok()) return r.status();

@@ -218,6 +218,7 @@ absl::StatusOr<ElmSetup> SetUpElm(const ElmSetupInputs& in) {
   ECGBENCH_ASSIGN_OR_RETURN(std::unique_ptr<nn::LanguageModel> llm, nn::LoadLanguageModel(llm_dir));
   nn::ResizeOptions resize;
   resize.seed = in.seed;
+  resize.freeze_new_rows = !in.model.train_new_tokens;
   ECGBENCH_ASSIGN_OR_RETURN(setup.added, nn::ResizeTokenEmbeddings(*llm, vocab, resize));
   setup.elm = std::make_unique<nn::Elm>(std::move(llm), std::move(elm_encoder), options);
   if (in.model.lora.enabled) ECGBENCH_RETURN_IF_ERROR(AttachLoraFromSpec(in.model.lora, setup));

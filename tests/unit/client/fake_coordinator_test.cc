@@ -467,11 +467,11 @@ TEST_F(EmbeddedRunTest, EvaluationViewThenTheReport) {
       "  results.md\n"
       "  results.csv\n"
       "  results.json\n"
-      "  ablation_score.accuracy.png\n"
+      "  ablation_score.accuracy_representation_token.png\n"
       "  metric_*.png (2 plots: each metric by variant)\n";
   ASSERT_GE(r.out.size(), tail.size()) << r.out;
   EXPECT_EQ(r.out.substr(r.out.size() - tail.size()), tail) << r.out;
-  for (const char* file : {"results.md", "results.csv", "results.json", "ablation_score.accuracy.png"}) {
+  for (const char* file : {"results.md", "results.csv", "results.json", "ablation_score.accuracy_representation_token.png"}) {
     EXPECT_TRUE(fs::is_regular_file(state_ + "/reports/exp-1/" + file)) << file;
   }
 }

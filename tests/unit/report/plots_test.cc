@@ -40,7 +40,7 @@ TEST(PlotsTest, MetricByVariant) {
 TEST(PlotsTest, AblationHeatmapAndCurves) {
   const ExperimentResults r = testing::TwoVariantsThreeFolds();
   const auto matrices = BuildAblationMatrices(r);
-  ASSERT_EQ(matrices.size(), 1u);
+  ASSERT_EQ(matrices.size(), 2u);  // one per representation
   PlotOptions small;
   small.width = 640;
   small.height = 400;
@@ -55,6 +55,7 @@ TEST(PlotsTest, AblationHeatmapAndCurves) {
 
 TEST(PlotsTest, HeatmapWithAMissingCell) {
   ExperimentResults r = testing::TwoVariantsThreeFolds();
+  for (size_t i = 0; i < 3; ++i) r.runs[i].variant[0] = {"train.ablation", "signal"};
   for (size_t i = 3; i < 6; ++i) {
     r.runs[i].variant[0] = {"train.ablation", "none"};
     r.runs[i].metrics["score.none.bleu"] = 0.05;
@@ -90,7 +91,8 @@ TEST(ReportTest, WritesTextFilesAndPlots) {
       dir + "/metric_score.signal.bleu.png",
       dir + "/metric_score.zeros.bleu.png",
       dir + "/metric_train.final_loss.png",
-      dir + "/ablation_score.bleu.png",
+      dir + "/ablation_score.bleu_representation_image.png",
+      dir + "/ablation_score.bleu_representation_signal.png",
       dir + "/curves_train_loss.png"};
   EXPECT_EQ(*files, expected);
   for (size_t i = 3; i < expected.size(); ++i) ExpectDrawn(expected[i], 960, 560);

@@ -150,20 +150,24 @@ TEST(AblationTest, ParsesConditionsFromNames) {
 TEST(AblationTest, MatrixFromMetricNamesAndTrainVariant) {
   ExperimentResults r = testing::TwoVariantsThreeFolds();
   auto m = BuildAblationMatrices(r);
-  ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0].metric, "score.bleu");
-  EXPECT_EQ(m[0].train_conditions, (std::vector<std::string>{"signal"}));
-  EXPECT_EQ(m[0].infer_conditions, (std::vector<std::string>{"signal", "zeros"}));
-  ASSERT_TRUE(m[0].cell(0, 1));
-  EXPECT_EQ(m[0].cell(0, 1)->n, 6);
-  EXPECT_NEAR(m[0].cell(0, 1)->mean, 20, 1e-9);  // mean bleu 0.30 - 0.1, x100
-  // A training condition from the matrix: rows signal and zeros; (zeros, zeros) never measured.
-  for (size_t i = 3; i < 6; ++i) {
-    r.runs[i].variant[0] = {"train.ablation", "[none]"};
-    r.runs[i].metrics.erase("score.zeros.bleu");
-  }
+  // One matrix per variant (the folds are its replicates), never pooling two representations.
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].variant, "representation=image");
+  EXPECT_EQ(m[1].variant, "representation=signal");
+  EXPECT_EQ(m[1].metric, "score.bleu");
+  EXPECT_EQ(m[1].train_conditions, (std::vector<std::string>{"signal"}));
+  EXPECT_EQ(m[1].infer_conditions, (std::vector<std::string>{"signal", "zeros"}));
+  ASSERT_TRUE(m[1].cell(0, 1));
+  EXPECT_EQ(m[1].cell(0, 1)->n, 3);
+  EXPECT_NEAR(m[1].cell(0, 1)->mean, 21, 1e-9);  // bleu 0.30, 0.32, 0.31 - 0.1, x100
+  EXPECT_NEAR(m[0].cell(0, 1)->mean, 19, 1e-9);
+  // A training condition from the matrix (train.ablation: signal | none, the only axis): one
+  // matrix with rows signal and none; (none, zeros) never measured.
+  for (size_t i = 0; i < 6; ++i) r.runs[i].variant[0] = {"train.ablation", i < 3 ? "[signal]" : "[none]"};
+  for (size_t i = 3; i < 6; ++i) r.runs[i].metrics.erase("score.zeros.bleu");
   m = BuildAblationMatrices(r);
   ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].variant, "");
   EXPECT_EQ(m[0].train_conditions, (std::vector<std::string>{"signal", "none"}));
   EXPECT_FALSE(m[0].cell(1, 1));
   ASSERT_TRUE(m[0].cell(1, 0));

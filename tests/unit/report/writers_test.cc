@@ -50,7 +50,8 @@ TEST(WritersTest, JsonHoldsRunsStatisticsComparisonsAndAblation) {
   EXPECT_EQ(j["comparisons"][0]["p_value"], 0.25);
   EXPECT_EQ(j["comparisons"][0]["pairs"], 3);
   EXPECT_EQ(j["ablation"][0]["infer_conditions"], nlohmann::json({"signal", "zeros"}));
-  EXPECT_EQ(j["ablation"][0]["cells"][0][1]["n"], 6);
+  EXPECT_EQ(j["ablation"][0]["variant"], "representation=image");
+  EXPECT_EQ(j["ablation"][0]["cells"][0][1]["n"], 3);
 }
 
 TEST(WritersTest, JsonSingleRunStatisticsAreNull) {
@@ -85,8 +86,8 @@ TEST(WritersTest, MarkdownSections) {
   EXPECT_NE(md.find("| score.signal.bleu | representation=signal | representation=image | 3 | 2.00 | 0.2500 |"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("## Signal ablation: score.bleu (x100)"), std::string::npos);
-  EXPECT_NE(md.find("| signal | 30.00 ± 1.48 (6) | 20.00 ± 1.48 (6) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Signal ablation: score.bleu, representation=signal (x100)"), std::string::npos);
+  EXPECT_NE(md.find("| signal | 31.00 ± 2.48 (3) | 21.00 ± 2.48 (3) |"), std::string::npos) << md;
   EXPECT_NE(md.find("![bleu](metric_score.signal.bleu.png)"), std::string::npos);
 }
 
