@@ -147,7 +147,11 @@ TEST(QuickstartTest, ReducedQuickstartRunsEveryStageOfBothElms) {
   const CommandResult report = cluster.Cli({"report", *id, "-o", cluster.dir() + "/report"});
   ASSERT_EQ(report.exit_code, 0) << report.output;
   EXPECT_TRUE(fs::is_regular_file(cluster.dir() + "/report/results.md"));
-  EXPECT_GE(CountFiles(cluster.dir() + "/report", "ablation_score.accuracy.png"), 1);
+  // One signal-ablation heatmap per ELM (the two representations are not pooled).
+  for (const char* heatmap : {"ablation_score.accuracy_representation_signal_projection.png",
+                              "ablation_score.accuracy_representation_token.png"}) {
+    EXPECT_EQ(CountFiles(cluster.dir() + "/report", heatmap), 1) << heatmap;
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "common/repr/ecg_byte/symbols.h"
 #include "common/repr/signal/stacked.h"
+#include "common/repr/signal/zscore.h"
 #include "tests/unit/repr/batch/test_segments.h"
 
 namespace ecgbench::common::repr {
@@ -97,6 +98,13 @@ TEST(RepresentationBuilderTest, SignalIsTheNormalizerOutput) {
   options.normalizer = Normalizer::Percentile(stats);
   auto percentile = MakeBuilder(options);
   EXPECT_EQ(BuildOne(percentile.get(), raw).values, Normalized(options.normalizer, raw));
+
+  // zscore: each lead minus its mean over its standard deviation (zscore.h), not the normalizer.
+  options.zscore = true;
+  auto zscore = MakeBuilder(options);
+  std::vector<float> expected(raw.size());
+  ASSERT_TRUE(ZScorePerLead(raw, 12, absl::MakeSpan(expected)).ok());
+  EXPECT_EQ(BuildOne(zscore.get(), raw).values, expected);
 }
 
 TEST(RepresentationBuilderTest, SignalNoiseComesAfterNormalization) {

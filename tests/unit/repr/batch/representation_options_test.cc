@@ -50,6 +50,10 @@ TEST(RepresentationOptionsTest, SpecJsonOfASignalRepresentation) {
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->kind, RepresentationKind::kSignal);
   EXPECT_EQ(options->perturbation, Perturbation::kNoise);
+  EXPECT_FALSE(options->zscore);
+  auto zscore = ParseRepresentationOptions({{"kind", "signal"}, {"normalization", "zscore"}}, {});
+  ASSERT_TRUE(zscore.ok()) << zscore.status();
+  EXPECT_TRUE(zscore->zscore);
 }
 
 TEST(RepresentationOptionsTest, ImageReadsLayoutAugmentAndThePresetOfTheEncoder) {
@@ -138,7 +142,10 @@ TEST(RepresentationOptionsTest, ErrorsNameTheField) {
             "representation.kind: unknown representation kind \"sig\" (expected signal|stacked_signal|image|token|features)");
   EXPECT_EQ(ErrorOf({{"kind", 3}}), "representation.kind: expected a string, got 3");
   EXPECT_THAT(ErrorOf({{"perturb", "jitter"}}), StartsWith("representation.perturb: unknown perturbation \"jitter\""));
-  EXPECT_THAT(ErrorOf({{"normalization", "zscore"}}), StartsWith("representation.normalization: "));
+  EXPECT_THAT(ErrorOf({{"normalization", "robust"}}), StartsWith("representation.normalization: "));
+  EXPECT_EQ(ErrorOf({{"kind", "image"}, {"encoder", "siglip"}, {"normalization", "zscore"}}),
+            "representation.normalization: zscore is for kind signal only (image needs values in [0, 1]: minmax or "
+            "percentile)");
   EXPECT_EQ(ErrorOf({{"normalization", "percentile"}}),
             "representation.normalization: percentile needs the dataset percentiles (percentiles.json), and no "
             "percentiles file was given");
