@@ -233,7 +233,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromJson(const nlohmann::json& model) {
   lora.Read("alpha", &m.lora.alpha);
   lora.Read("dropout", &m.lora.dropout);
   lora.ReadStrings("targets", &m.lora.targets);
-  if (model.is_object() && model.contains("train_new_tokens")) r.Read("train_new_tokens", &m.train_new_tokens);
+  r.Read("train_new_tokens", &m.train_new_tokens);
   r.Merge(llm);
   r.Merge(lora);
   if (!r.status().ok()) return r.status();
@@ -246,9 +246,7 @@ absl::StatusOr<TrainSpec> TrainSpecFromJson(const nlohmann::json& train) {
   FieldReader o = r.Child("optimizer");
   o.Read("name", &t.optimizer.name);
   o.Read("lr", &t.optimizer.lr);
-  if (o.json().is_object() && o.json().contains("projection_lr") && !o.json()["projection_lr"].is_null()) {
-    o.Read("projection_lr", &t.optimizer.projection_lr);
-  }
+  o.Read("projection_lr", &t.optimizer.projection_lr);  // null: the same as lr
   o.Read("eps", &t.optimizer.eps);
   o.Read("weight_decay", &t.optimizer.weight_decay);
   if (o.json().is_object() && o.json().contains("betas")) {

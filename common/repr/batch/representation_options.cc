@@ -55,14 +55,25 @@ absl::StatusOr<nlohmann::json> GetObject(const nlohmann::json& json, const char*
   return *v;
 }
 
-absl::StatusOr<Normalizer> ParseNormalizer(const nlohmann::json& rep, const RepresentationArtifacts& artifacts) {
+// Sets options->normalizer, or options->zscore for "zscore" (kind signal only; options->kind set).
+absl::Status ParseNormalization(const nlohmann::json& rep, const RepresentationArtifacts& artifacts,
+                                RepresentationOptions* options) {
   constexpr char kField[] = "representation.normalization";
   ECGBENCH_ASSIGN_OR_RETURN(const std::string name, GetString(rep, "normalization", kField, "minmax"));
-  if (name == "zscore") return Normalizer::MinMax();  // the signal kind's own (options.zscore)
+  if (name == "zscore") {
+    if (options->kind != RepresentationKind::kSignal) {
+      return absl::InvalidArgumentError(absl::StrCat(kField, ": zscore is for kind signal only (",
+                                                     std::string(RepresentationKindName(options->kind)),
+                                                     " needs values in [0, 1]: minmax or percentile)"));
+    }
+    options->zscore = true;
+    return absl::OkStatus();
+  }
   if (name != "percentile") {
     auto parsed = Normalizer::Parse(name);
     if (!parsed.ok()) return Prefixed(parsed.status(), kField);
-    return *std::move(parsed);
+    options->normalizer = *std::move(parsed);
+    return absl::OkStatus();
   }
   if (artifacts.percentiles_path.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -70,7 +81,8 @@ absl::StatusOr<Normalizer> ParseNormalizer(const nlohmann::json& rep, const Repr
   }
   auto stats = LoadPercentileStats(artifacts.percentiles_path);
   if (!stats.ok()) return Prefixed(stats.status(), kField);
-  return Normalizer::Percentile(*stats);
+  options->normalizer = Normalizer::Percentile(*stats);
+  return absl::OkStatus();
 }
 
 // The vision processor of a stacked_signal / image representation (see RepresentationArtifacts).
@@ -178,15 +190,7 @@ absl::StatusOr<RepresentationOptions> ParseRepresentationOptions(const nlohmann:
   if (!perturbation.ok()) return Prefixed(perturbation.status(), "representation.perturb");
   options.perturbation = *perturbation;
 
-  ECGBENCH_ASSIGN_OR_RETURN(options.normalizer, ParseNormalizer(rep, artifacts));
-  if (const nlohmann::json* n = Find(rep, "normalization"); n != nullptr && n->is_string() && *n == "zscore") {
-    if (options.kind != RepresentationKind::kSignal) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "representation.normalization: zscore is for kind signal only (", kind,
-          " needs values in [0, 1]: minmax or percentile)"));
-    }
-    options.zscore = true;
-  }
+  ECGBENCH_RETURN_IF_ERROR(ParseNormalization(rep, artifacts, &options));
 
   switch (options.kind) {
     case RepresentationKind::kSignal:
