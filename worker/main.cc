@@ -53,10 +53,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 60));
   app.add_option("--labels", flags.labels, "Labels k=v,k2=v2 for placement");
   app.add_option("--metrics-listen", flags.metrics_listen,
-                 "HOST:PORT of /metrics; empty disables it; port 0 picks a free port")
+                 "HOST:PORT of /metrics, /readyz and /livez; empty disables them; port 0 picks a free port")
       ->capture_default_str();
   app.add_option("--metrics-port-file", flags.metrics_port_file,
                  "Write the bound /metrics port to this file");
+  app.add_option("--stall-seconds", flags.stall_seconds,
+                 "/livez answers 503 when a running task reported no progress or metric for this long")
+      ->check(CLI::Range(int64_t{1}, int64_t{7} * 24 * 3600))
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", flags.shutdown_grace_ms,
                  "On SIGTERM, how long running tasks get to finish or checkpoint")
       ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))

@@ -20,6 +20,8 @@
 #include "common/util/logging.h"
 #include "spdlog/spdlog.h"
 #include "worker/agent/agent.h"
+#include "worker/agent/http_endpoint.h"
+#include "worker/agent/worker_routes.h"
 #include "worker/agent/stage_registry.h"
 #include "worker/agent/worker_metrics.h"
 #include "worker/stages/builtin_stages.h"
@@ -106,14 +108,18 @@ int RunWorker(const WorkerFlags& flags) {
   }
 
   WorkerMetrics metrics(ECGBENCH_VERSION, LibTorchVersion());
-  std::unique_ptr<MetricsEndpoint> endpoint;
+  const std::vector<GpuInfo> gpus = DetectGpus();
+  std::vector<GpuDescription> gpu_descriptions;
+  for (const GpuInfo& gpu : gpus) gpu_descriptions.push_back({gpu.uuid, gpu.index, gpu.name});
+  metrics.SetGpus(gpu_descriptions);
+  std::unique_ptr<HttpEndpoint> endpoint;
   std::string metrics_address;
   if (!flags.metrics_listen.empty()) {
-    auto started = MetricsEndpoint::Start(flags.metrics_listen, metrics.registry());
+    auto started = HttpEndpoint::Start(flags.metrics_listen, WorkerRoutes(metrics, flags.stall_seconds, common::RealClock::Get()));
     if (!started.ok()) return Fatal(started.status().ToString());
     endpoint = std::move(*started);
     metrics_address = AdvertisedMetricsAddress(flags.metrics_listen, HostName(), endpoint->port());
-    spdlog::info("serving /metrics on {} (port {})", flags.metrics_listen, endpoint->port());
+    spdlog::info("serving /metrics, /readyz and /livez on {} (port {})", flags.metrics_listen, endpoint->port());
     if (!flags.metrics_port_file.empty()) {
       absl::Status written = common::WriteFileAtomic(flags.metrics_port_file,
                                                      absl::StrCat(endpoint->port(), "\n"));
@@ -139,7 +145,7 @@ int RunWorker(const WorkerFlags& flags) {
   options.name = flags.name;
   options.resources.set_cpu_cores(flags.cpus);
   options.resources.set_memory_bytes(flags.memory_bytes);
-  for (const GpuInfo& gpu : DetectGpus()) {
+  for (const GpuInfo& gpu : gpus) {
     v1::Gpu* g = options.resources.add_gpus();
     g->set_uuid(gpu.uuid);
     g->set_name(gpu.name);

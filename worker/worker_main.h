@@ -24,6 +24,7 @@ struct WorkerFlags {
   std::string labels;           // k=v,k2=v2
   std::string metrics_listen = "0.0.0.0:9101";
   std::string metrics_port_file;
+  int64_t stall_seconds = 1800;  // /livez fails when a running task is silent this long
   int64_t shutdown_grace_ms = 30000;
   std::string log_level = "info";
   std::string work_dir = ".ecgbench/work";

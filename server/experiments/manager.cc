@@ -3,6 +3,7 @@
 #include "server/experiments/manager.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "server/experiments/manager_internal.h"
@@ -104,6 +105,7 @@ absl::Status Manager::CommitLocked(Tx& tx) {
   for (const auto& id : tx.workers) tx.batch.workers.push_back(workers_.at(id)->rec);
   if (!tx.batch.empty()) {
     absl::Status st = store_->Commit(tx.batch);
+    store_ok_ = st.ok();
     if (!st.ok()) {
       spdlog::error("store commit failed, reloading state from the store: {}", st.ToString());
       // The in-memory state ran ahead of the durable state: rebuild it from the last commit.
@@ -215,6 +217,31 @@ ManagerGauges Manager::Gauges() {
   for (const auto& [id, r] : runs_) g.runs_by_state[StateName(r.state())]++;
   for (const auto& [id, t] : tasks_) g.tasks_by_state[StateName(t.state())]++;
   g.queue_depth = static_cast<int64_t>(pending_tasks_.size());
+  g.store_ok = store_ok_;
+  // Experiments a dashboard may pick: active ones and those that ended within the window.
+  const int64_t since_ms = clock_->NowUnixMs() - ManagerGauges::kRecentWindowMs;
+  for (const auto& [id, e] : experiments_) {
+    const bool terminal = e.state() == v1::STATE_SUCCEEDED || e.state() == v1::STATE_FAILED ||
+                          e.state() == v1::STATE_CANCELLED;
+    if (terminal && e.finished_unix_ms() < since_ms) continue;
+    ManagerGauges::ExperimentGauge& out = g.experiments.emplace_back();
+    out.id = id;
+    out.name = e.name();
+    out.state = StateName(e.state());
+    for (const std::string& run_id : e.run_ids()) {
+      const store::RunRecord& run = runs_.at(run_id);
+      std::set<std::string> eval_keys;  // keys of the run's evaluate and score stages
+      for (const std::string& stage_id : run.stage_ids()) {
+        const store::StageRecord& st = stages_.at(stage_id);
+        if (st.kind() == "evaluate" || st.kind() == "score") eval_keys.insert(st.key());
+      }
+      for (const auto& [key, value] : run.results()) {
+        const size_t dot = key.find('.');
+        if (dot == std::string::npos || eval_keys.count(key.substr(0, dot)) == 0) continue;
+        out.results.push_back({run_id, run.name(), key, value});
+      }
+    }
+  }
   for (const auto& [id, w] : workers_) {
     if (!w->live()) continue;
     g.workers_connected++;

@@ -163,6 +163,7 @@ class Manager {
   std::map<std::string, int64_t> last_progress_event_ms_ ABSL_GUARDED_BY(mu_);
   uint64_t next_submit_seq_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool store_ok_ ABSL_GUARDED_BY(mu_) = true;  // the last store commit succeeded
   int64_t last_event_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_log_seq_ ABSL_GUARDED_BY(mu_) = 0;
   absl::CondVar news_cv_;      // new events or logs

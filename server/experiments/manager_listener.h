@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace ecgbench::server {
 
@@ -19,6 +20,24 @@ struct ManagerGauges {
   int64_t gpus_allocated = 0;
   int64_t cpus_total = 0;
   int64_t cpus_allocated = 0;
+  bool store_ok = true;  // the last store commit succeeded
+
+  // Experiments that are active or ended within kRecentWindowMs, with the final metrics of their
+  // evaluate and score stages (what dashboards list and tabulate).
+  static constexpr int64_t kRecentWindowMs = 24 * 3600 * 1000;
+  struct RunResultGauge {
+    std::string run_id;
+    std::string run_name;
+    std::string metric;  // "<stage key>.<metric>", as in GetResults
+    double value = 0;
+  };
+  struct ExperimentGauge {
+    std::string id;
+    std::string name;
+    std::string state;
+    std::vector<RunResultGauge> results;
+  };
+  std::vector<ExperimentGauge> experiments;
 };
 
 class ManagerListener {

@@ -57,7 +57,21 @@ class CoordinatorMetrics::StateCollector : public prometheus::Collectable {
     single("ecgbench_gpus_allocated", "GPUs held by running task ranks.", static_cast<double>(g.gpus_allocated));
     single("ecgbench_cpus_capacity", "CPU cores offered by connected workers (total).", static_cast<double>(g.cpus_total));
     single("ecgbench_cpus_allocated", "CPU cores held by running task ranks.", static_cast<double>(g.cpus_allocated));
-    single("ecgbench_coordinator_up", "1 while the coordinator serves.", 1.0);
+    single("ecgbench_coordinator_up", "1 while the coordinator serves and its last database commit succeeded, else 0.",
+           g.store_ok ? 1.0 : 0.0);
+    auto info = GaugeFamily("ecgbench_experiment_info",
+                            "Constant 1 per experiment that is active or ended within the last 24 h.");
+    auto results = GaugeFamily("ecgbench_evaluation_result",
+                               "Final metrics of the evaluate and score stages of those experiments' runs.");
+    for (const ManagerGauges::ExperimentGauge& e : g.experiments) {
+      AddGauge(info, 1.0, {{"experiment", e.id}, {"name", e.name}, {"state", e.state}});
+      for (const ManagerGauges::RunResultGauge& r : e.results) {
+        AddGauge(results, r.value,
+                 {{"experiment", e.id}, {"run", r.run_id}, {"run_name", r.run_name}, {"metric", r.metric}});
+      }
+    }
+    out.push_back(std::move(info));
+    out.push_back(std::move(results));
     return out;
   }
 

@@ -119,7 +119,7 @@ void Agent::RunAssignment(std::shared_ptr<AssignmentRun> run) {
 
   if (options_.metrics != nullptr) {
     options_.metrics->AssignmentFinished(assignment.stage_kind(), outcome);
-    options_.metrics->RemoveTaskProgress(assignment);
+    options_.metrics->RemoveTask(assignment);
   }
   absl::MutexLock lock(&mu_);
   const std::string key = RunKey(run->ref());

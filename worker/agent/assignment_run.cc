@@ -47,7 +47,9 @@ AssignmentRun::AssignmentRun(v1::Assignment assignment, std::string work_dir,
       work_dir_(std::move(work_dir)),
       options_(std::move(options)),
       start_monotonic_ms_(options_.clock->NowMonotonicMs()),
-      reports_(options_.max_buffered_log_lines, options_.max_buffered_metric_points) {}
+      reports_(options_.max_buffered_log_lines, options_.max_buffered_metric_points) {
+  if (options_.metrics != nullptr) options_.metrics->TaskStarted(assignment_, options_.clock->NowUnixMs());
+}
 
 void AssignmentRun::Log(v1::LogLevel level, std::string_view message) {
   if (level == v1::LOG_LEVEL_UNSPECIFIED) level = v1::LOG_LEVEL_INFO;
@@ -80,9 +82,9 @@ void AssignmentRun::ReportProgress(int64_t done, int64_t total, std::string_view
   }
   progress.set_eta_seconds(eta);
   reports_.SetProgress(std::move(progress));
-  if (options_.metrics != nullptr && total > 0) {
-    options_.metrics->SetTaskProgress(assignment_,
-                                      static_cast<double>(done) / static_cast<double>(total));
+  if (options_.metrics != nullptr) {
+    const double ratio = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : -1;
+    options_.metrics->SetTaskProgress(assignment_, ratio, options_.clock->NowUnixMs());
   }
 }
 
@@ -93,6 +95,9 @@ void AssignmentRun::ReportMetric(std::string_view name, double value, int64_t st
   point.set_step(step);
   point.set_rank(assignment_.rank());
   point.set_time_unix_ms(options_.clock->NowUnixMs());
+  if (options_.metrics != nullptr) {
+    options_.metrics->TaskMetric(assignment_, name, value, step, point.time_unix_ms());
+  }
   reports_.AddMetric(std::move(point));
 }
 

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <optional>
@@ -23,6 +22,7 @@
 #include "common/util/det_random.h"
 #include "common/util/files.h"
 #include "common/util/json.h"
+#include "common/util/resident_memory.h"
 #include "common/util/status_macros.h"
 #include "worker/data/segment_batcher.h"
 #include "worker/nn/ecg_encoders/contrastive_loss.h"
@@ -86,13 +86,6 @@ absl::StatusOr<train::OptimizerOptions> PretrainOptimizer(const common::Optimize
   out.weight_decay = o.weight_decay == defaults.weight_decay ? kRecipeWeightDecay : o.weight_decay;
   *lr = o.lr == defaults.lr ? kRecipeLr : o.lr;
   return out;
-}
-
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * 4096;
 }
 
 // The step of <root>/LATEST ("step-<N>"), 0 without one.
@@ -476,7 +469,7 @@ absl::StatusOr<TaskResult> RunEncoderPretrain(TaskContext& ctx, const PretrainSt
     ctx.ReportMetric("pretrain/samples_per_s", m.step_seconds > 0 ? m.samples / m.step_seconds : 0, m.step);
     ctx.ReportMetric("pretrain/step_seconds", m.step_seconds, m.step);
     ctx.ReportMetric("pretrain/data_wait_seconds", m.data_wait_seconds, m.step);
-    ctx.ReportMetric("pretrain/memory_bytes", static_cast<double>(ResidentBytes()), m.step);
+    ctx.ReportMetric("pretrain/memory_bytes", static_cast<double>(common::ResidentMemoryBytes()), m.step);
     if (merl) {
       ctx.ReportMetric("pretrain/cma_loss", loss.cma, m.step);
       ctx.ReportMetric("pretrain/uma_loss", loss.uma, m.step);
@@ -486,6 +479,9 @@ absl::StatusOr<TaskResult> RunEncoderPretrain(TaskContext& ctx, const PretrainSt
         (trainer.max_steps && m.step == *trainer.max_steps)) {
       snapshot(m.step);
     }
+  };
+  hooks.on_checkpoint = [&ctx](int64_t step, double seconds) {
+    ctx.ReportMetric("pretrain/checkpoint_seconds", seconds, step);
   };
   hooks.on_epoch = [&](int64_t epoch, double train_loss, std::optional<double>) {
     ctx.ReportMetric("pretrain/epoch_loss", train_loss, epoch);

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ecg/dataset/content_hash.h"
 #include "common/spec/spec_json.h"
+#include "common/util/resident_memory.h"
 #include "common/util/status_macros.h"
 #include "worker/data/elm_loader.h"
 #include "worker/stages/elm_setup.h"
@@ -73,13 +73,6 @@ class LoaderSource final : public train::BatchSource<nn::ElmBatch> {
   train::ShardOptions shard_;
   int64_t tokens_ = 0;
 };
-
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * 4096;
-}
 
 absl::StatusOr<train::OptimizerOptions> OptimizerFromSpec(const common::OptimizerSpec& o) {
   train::OptimizerOptions out;
@@ -259,11 +252,15 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
     ctx.ReportMetric("train/lr", m.lr, m.step);
     ctx.ReportMetric("train/grad_norm", m.grad_norm, m.step);
     ctx.ReportMetric("train/tokens_per_s", m.step_seconds > 0 ? tokens / m.step_seconds : 0, m.step);
+    ctx.ReportMetric("train/tokens", tokens, m.step);
     ctx.ReportMetric("train/samples_per_s", m.step_seconds > 0 ? m.samples / m.step_seconds : 0, m.step);
     ctx.ReportMetric("train/step_seconds", m.step_seconds, m.step);
     ctx.ReportMetric("train/data_wait_seconds", m.data_wait_seconds, m.step);
-    ctx.ReportMetric("train/memory_bytes", static_cast<double>(ResidentBytes()), m.step);
+    ctx.ReportMetric("train/memory_bytes", static_cast<double>(common::ResidentMemoryBytes()), m.step);
     ctx.ReportProgress(m.step, total_steps, "steps", absl::StrCat("loss ", m.loss));
+  };
+  hooks.on_checkpoint = [&ctx](int64_t step, double seconds) {
+    ctx.ReportMetric("train/checkpoint_seconds", seconds, step);
   };
   hooks.on_epoch = [&](int64_t epoch, double train_loss, std::optional<double> val_loss) {
     ctx.ReportMetric("train/epoch_loss", train_loss, epoch);

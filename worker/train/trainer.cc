@@ -155,8 +155,12 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainerOptions& options, Optimize
     c.optimizer = optimizer.StateTensors();
     c.rng["cpu"] = CpuRngState();
     c.state = PositionJson(pos);
+    const auto started = std::chrono::steady_clock::now();
     ECGBENCH_ASSIGN_OR_RETURN(summary.last_checkpoint,
                               WriteCheckpoint(options.checkpoint_root, c, options.checkpoint_keep));
+    if (hooks.on_checkpoint) {
+      hooks.on_checkpoint(c.step, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     return absl::OkStatus();
   };
 

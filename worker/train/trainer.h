@@ -97,6 +97,8 @@ struct TrainerHooks {
   std::function<int64_t(const Batch&)> count_rows;
   std::function<void(bool)> set_training;  // model train/eval mode
   std::function<void(const StepMetrics&)> on_step;  // optional
+  // After each checkpoint is written: the optimizer step it holds and the seconds writing took.
+  std::function<void(int64_t step, double seconds)> on_checkpoint;  // optional
   std::function<void(int64_t epoch, double train_loss, std::optional<double> val_loss)> on_epoch;  // optional
   std::function<StopRequest()> should_stop;  // optional; checked between steps
 };

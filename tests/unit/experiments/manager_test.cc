@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <string>
 
 #include "tests/unit/testing/fake_clock.h"
 
@@ -177,6 +179,31 @@ TEST_F(ManagerTest, GangRunsOnTwoWorkersAndCompletes) {
   EXPECT_TRUE(Acquire(w1).has_value());
   EXPECT_TRUE(Acquire(w2).has_value());
   (void)e2;
+}
+
+TEST_F(ManagerTest, GaugesListActiveAndRecentlyEndedExperimentsForDashboards) {
+  auto done = Submit("name: finished-one\nprobe: {ranks: 1}\n");
+  std::string w1 = Register("w1");
+  auto a = Acquire(w1);
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(Complete(w1, *a, 3).ok());
+  auto waiting = Submit("name: waiting-one\nprobe: {ranks: 2}\n");  // needs two workers: stays pending
+  ManagerGauges g = manager_->Gauges();
+  EXPECT_TRUE(g.store_ok);
+  ASSERT_EQ(g.experiments.size(), 2u);
+  std::map<std::string, std::string> states;
+  for (const auto& e : g.experiments) states[e.name] = e.state;
+  EXPECT_EQ(states.at("finished-one"), "succeeded");
+  EXPECT_EQ(states.at("waiting-one"), "pending");
+  // probe.allreduce_sum is a run result, but not of an evaluate or score stage.
+  for (const auto& e : g.experiments) EXPECT_TRUE(e.results.empty()) << e.name;
+  EXPECT_EQ(g.queue_depth, 1);
+
+  clock_.Advance(ManagerGauges::kRecentWindowMs + 1);  // the finished one drops out; the active one stays
+  g = manager_->Gauges();
+  ASSERT_EQ(g.experiments.size(), 1u);
+  EXPECT_EQ(g.experiments[0].id, waiting.id());
+  (void)done;
 }
 
 TEST_F(ManagerTest, GangWaitsForEnoughWorkers) {
