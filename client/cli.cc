@@ -37,6 +37,12 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   app.add_option("--timeout", g.timeout_seconds, "Deadline of each RPC, in seconds")->check(CLI::PositiveNumber);
   app.add_option("--log-level", g.log_level, "CLI diagnostics on stderr")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  common::SecurityFiles& sf = g.security_files;
+  app.add_option("--token", sf.token, "Bearer token sent to the coordinator")->envname(kTokenEnv);
+  app.add_option("--token-file", sf.token_file, "File holding the bearer token")->envname(kTokenFileEnv);
+  app.add_option("--tls-ca", sf.tls_ca, "TLS: verify the coordinator against this CA (PEM)")->envname(kTlsCaEnv);
+  app.add_option("--tls-cert", sf.tls_cert, "mutual TLS: client certificate (PEM)")->envname(kTlsCertEnv);
+  app.add_option("--tls-key", sf.tls_key, "mutual TLS: client private key (PEM)")->envname(kTlsKeyEnv);
 
   AddSubmitCommands(app, ctx, &action);
   AddExperimentCommands(app, ctx, &action);
@@ -45,6 +51,7 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   AddResultsCommands(app, ctx, &action);
   AddReportCommands(app, ctx, &action);
   AddWorkersCommands(app, ctx, &action);
+  AddHealthCommands(app, ctx, &action);
   AddRunCommands(app, ctx, &action);
   AddTokenizerCommands(app, ctx, &action);
   AddDataCommands(app, ctx, &action);
@@ -59,7 +66,9 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->footer(
         "Global options (before or after the command): --coordinator ADDR (env ECGBENCH_COORDINATOR,\n"
-        "default 127.0.0.1:50051), --timeout SECONDS (RPC deadline, default 30), --log-level LEVEL.");
+        "default 127.0.0.1:50051), --timeout SECONDS (RPC deadline, default 30), --log-level LEVEL,\n"
+        "--token T / --token-file F (env ECGBENCH_TOKEN / ECGBENCH_TOKEN_FILE), --tls-ca / --tls-cert / --tls-key\n"
+        "(env ECGBENCH_TLS_CA / _CERT / _KEY); see docs/security.md.");
   }
 
   try {
@@ -75,6 +84,10 @@ int RunCli(int argc, const char* const* argv, const Io& io) {
     return kExitUsage;
   }
   if (absl::Status st = SetUpLogging(g.log_level); !st.ok()) return ctx.Fail(st);
+  if (absl::Status st = ctx.LoadSecurity(); !st.ok()) {
+    ctx.Fail(st);
+    return kExitUsage;
+  }
   if (!action) return kExitUsage;  // unreachable: require_subcommand(1) makes parse fail first
   return action();
 }

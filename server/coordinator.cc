@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/util/clock.h"
 #include "common/util/files.h"
+#include "server/api/authorizer.h"
 #include "server/api/coordinator_service.h"
 #include "server/api/metrics_interceptor.h"
 #include "server/api/worker_service.h"
@@ -21,8 +22,19 @@
 namespace ecgbench::server {
 
 absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorOptions& options) {
+  absl::Status policy = CheckSecurityPolicy(options.listen, options.security);
+  if (!policy.ok()) return policy;
+  auto credentials = BuildServerCredentials(options.security);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<Coordinator> c(new Coordinator());
   c->options_ = options;
+  if (options.security.auth_tokens_file.empty()) {
+    c->authorizer_ = Authorizer::Open();
+  } else {
+    auto authorizer = Authorizer::FromFile(options.security.auth_tokens_file);
+    if (!authorizer.ok()) return authorizer.status();
+    c->authorizer_ = std::move(*authorizer);
+  }
   if (options.db_path != ":memory:") {
     auto dir = std::filesystem::path(options.db_path).parent_path();
     if (!dir.empty()) {
@@ -47,12 +59,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
     c->metrics_port_ = *port;
   }
 
-  c->client_service_ = std::make_unique<CoordinatorService>(c->manager_.get());
-  c->worker_service_ = std::make_unique<WorkerService>(c->manager_.get());
+  c->client_service_ = std::make_unique<CoordinatorService>(c->manager_.get(), c->authorizer_.get());
+  c->worker_service_ = std::make_unique<WorkerService>(c->manager_.get(), c->authorizer_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &c->port_);
+  builder.AddListeningPort(options.listen, *credentials, &c->port_);
   builder.RegisterService(c->client_service_.get());
   builder.RegisterService(c->worker_service_.get());
   builder.SetMaxReceiveMessageSize(16 << 20);
@@ -68,10 +80,15 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
   health->SetServingStatus("ecgbench.v1.Coordinator", true);
   health->SetServingStatus("ecgbench.v1.WorkerService", true);
   c->ticker_ = std::thread([raw = c.get()] { raw->TickLoop(); });
-  spdlog::info("coordinator serving gRPC on port {}, /metrics on port {}, state in {}", c->port_, c->metrics_port_,
+  spdlog::info("coordinator serving gRPC on port {} ({}, {}), /metrics on port {}, state in {}", c->port_,
+               options.security.tls_cert_file.empty() ? "plaintext"
+               : options.security.tls_client_ca_file.empty() ? "TLS" : "mutual TLS",
+               c->authorizer_->enabled() ? "bearer tokens required" : "no authentication", c->metrics_port_,
                options.db_path);
   return c;
 }
+
+absl::StatusOr<size_t> Coordinator::ReloadTokens() { return authorizer_->Reload(); }
 
 void Coordinator::TickLoop() {
   while (!stopping_.load()) {

@@ -14,6 +14,7 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "server/api/server_security.h"
 #include "server/experiments/manager.h"
 
 namespace ecgbench::server {
@@ -23,6 +24,7 @@ class CoordinatorMetrics;
 class CoordinatorService;
 class WorkerService;
 class MetricsInterceptorFactory;
+class Authorizer;
 
 struct CoordinatorOptions {
   std::string listen = "0.0.0.0:50051";          // gRPC; port 0 picks a free one
@@ -30,10 +32,13 @@ struct CoordinatorOptions {
   std::string db_path = "./.ecgbench/coordinator.db";
   int tick_ms = 200;
   ManagerOptions manager;
+  SecurityOptions security;  // TLS and bearer tokens; see docs/security.md
 };
 
 class Coordinator {
  public:
+  // FAILED_PRECONDITION when the security policy refuses `options` (no tokens on a non-loopback
+  // address), INVALID_ARGUMENT / NOT_FOUND for bad TLS or token files, UNAVAILABLE when it cannot listen.
   static absl::StatusOr<std::unique_ptr<Coordinator>> Start(const CoordinatorOptions& options);
   ~Coordinator();
 
@@ -42,6 +47,8 @@ class Coordinator {
   // Stops serving: in-flight calls get `grace_ms` to finish, streams are cancelled.
   void Shutdown(int grace_ms);
   void Wait();
+  // Re-reads the --auth-tokens file (SIGHUP); on error the old tokens stay. Returns the token count.
+  absl::StatusOr<size_t> ReloadTokens();
 
  private:
   Coordinator() = default;
@@ -51,6 +58,7 @@ class Coordinator {
   std::unique_ptr<Store> store_;
   std::unique_ptr<CoordinatorMetrics> metrics_;
   std::unique_ptr<Manager> manager_;
+  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<CoordinatorService> client_service_;
   std::unique_ptr<WorkerService> worker_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -72,6 +72,16 @@ int main(int argc, char** argv) {
   app.add_option("--artifact-root", flags.artifact_root,
                  "Root of the content-addressed artifacts (segment stores, ...), shared by all workers")
       ->capture_default_str();
+  app.add_option("--gloo-host", flags.gloo_host,
+                 "Address (or host name) this worker's Gloo ranks listen on and tell their peers; "
+                 "the pod or host IP when ranks span machines")
+      ->envname("ECGBENCH_GLOO_HOST")
+      ->capture_default_str();
+  app.add_option("--tls-ca", flags.tls_ca, "TLS: verify the coordinator's certificate against this CA (PEM)");
+  app.add_option("--tls-cert", flags.tls_cert, "mutual TLS: this worker's certificate (PEM), with --tls-key");
+  app.add_option("--tls-key", flags.tls_key, "mutual TLS: this worker's private key (PEM)");
+  app.add_option("--token-file", flags.token_file, "File holding the bearer token (role worker) sent to the coordinator")
+      ->envname("ECGBENCH_TOKEN_FILE");
   std::string random_model_dir;
   ecgbench::worker::nn::RandomModelOptions random_model;
   app.add_option("--write-random-model", random_model_dir,

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/rpc/channel.h"
 #include "common/util/clock.h"
 #include "common/util/files.h"
 #include "common/util/logging.h"
@@ -135,6 +136,8 @@ int RunWorker(const WorkerFlags& flags) {
   stage_options.pretrain.artifact_root = flags.artifact_root;
   stage_options.pretrain.text_encoder = BertTextEmbedderFactory();
   stage_options.train.artifact_root = flags.artifact_root;
+  stage_options.train.hostname = flags.gloo_host;
+  stage_options.pretrain.hostname = flags.gloo_host;
   stage_options.evaluate.artifact_root = flags.artifact_root;
   stage_options.score.artifact_root = flags.artifact_root;
   stage_options.rag.artifact_root = flags.artifact_root;
@@ -142,6 +145,9 @@ int RunWorker(const WorkerFlags& flags) {
 
   AgentOptions options;
   options.coordinator_address = flags.coordinator;
+  auto security = common::LoadChannelSecurity({flags.tls_ca, flags.tls_cert, flags.tls_key, "", flags.token_file});
+  if (!security.ok()) return Fatal(security.status().ToString());
+  options.security = *std::move(security);
   options.name = flags.name;
   options.resources.set_cpu_cores(flags.cpus);
   options.resources.set_memory_bytes(flags.memory_bytes);

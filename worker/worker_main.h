@@ -29,6 +29,15 @@ struct WorkerFlags {
   std::string log_level = "info";
   std::string work_dir = ".ecgbench/work";
   std::string artifact_root = ".ecgbench/artifacts";
+  // The address this worker's Gloo ranks tell their peers (multi-rank CPU training across machines:
+  // the pod or host IP). The default keeps collectives on loopback (one machine).
+  std::string gloo_host = "127.0.0.1";
+  // Connection security (docs/security.md): TLS CA of the coordinator, client certificate and key
+  // for mutual TLS, and a file holding the bearer token (role worker).
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string token_file;
 };
 
 // Fills the defaults that depend on the machine (name, cpus, memory).

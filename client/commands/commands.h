@@ -21,6 +21,7 @@ void AddLogsCommands(CLI::App& app, CommandContext& ctx, Action* action);       
 void AddResultsCommands(CLI::App& app, CommandContext& ctx, Action* action);      // results
 void AddReportCommands(CLI::App& app, CommandContext& ctx, Action* action);       // report (md/csv/json + PNG plots)
 void AddWorkersCommands(CLI::App& app, CommandContext& ctx, Action* action);      // workers
+void AddHealthCommands(CLI::App& app, CommandContext& ctx, Action* action);       // health (gRPC health check)
 void AddRunCommands(CLI::App& app, CommandContext& ctx, Action* action);          // run (embedded)
 void AddTokenizerCommands(CLI::App& app, CommandContext& ctx, Action* action);    // tokenizer (ECG-Byte)
 void AddEcgCommands(CLI::App& app, CommandContext& ctx, Action* action);          // ecg plot

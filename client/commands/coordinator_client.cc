@@ -1,6 +1,9 @@
 // Unary RPCs with deadlines and retries on UNAVAILABLE.
 #include "client/commands/coordinator_client.h"
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+
 #include <chrono>
 #include <thread>
 
@@ -13,7 +16,7 @@ namespace ecgbench::client {
 
 CoordinatorClient::CoordinatorClient(const ClientOptions& options)
     : options_(options),
-      channel_(common::MakeChannel(common::ChannelOptions{options.address})),
+      channel_(common::MakeChannel(common::ChannelOptions{options.address, options.security})),
       stub_(v1::Coordinator::NewStub(channel_)) {}
 
 absl::Status CoordinatorClient::Describe(const grpc::Status& status, const char* method) const {
@@ -85,6 +88,46 @@ absl::StatusOr<v1::ListWorkersResponse> CoordinatorClient::ListWorkers(bool incl
   v1::ListWorkersRequest request;
   request.set_include_gone(include_gone);
   return Call("ListWorkers", &v1::Coordinator::Stub::ListWorkers, request);
+}
+
+absl::StatusOr<bool> CoordinatorClient::Health(const std::string& service) {
+  // HealthCheckRequest {string service = 1}, encoded by hand: the health .proto is not part of
+  // Debian's gRPC headers.
+  std::string request_bytes;
+  if (!service.empty()) {
+    request_bytes.push_back(0x0a);  // field 1, length-delimited
+    for (size_t n = service.size(); ; n >>= 7) {
+      request_bytes.push_back(static_cast<char>(n < 0x80 ? n : ((n & 0x7f) | 0x80)));
+      if (n < 0x80) break;
+    }
+    request_bytes += service;
+  }
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_seconds * 1000)));
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      generic.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return Describe(status, "Health/Check");
+  // HealthCheckResponse {ServingStatus status = 1}: SERVING is 1.
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return absl::InternalError("Health/Check: unreadable response");
+  std::string bytes;
+  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return bytes.size() == 2 && bytes[0] == 0x08 && bytes[1] == 0x01;
 }
 
 }  // namespace ecgbench::client

@@ -10,6 +10,7 @@
 #include <grpcpp/channel.h>
 
 #include "absl/status/statusor.h"
+#include "common/rpc/channel.h"
 #include "ecgbench/v1/coordinator.grpc.pb.h"
 
 namespace ecgbench::client {
@@ -19,6 +20,7 @@ struct ClientOptions {
   double timeout_seconds = 30;  // deadline of each unary attempt
   int max_retries = 3;          // extra attempts after UNAVAILABLE
   int initial_backoff_ms = 250; // doubles per retry
+  common::ChannelSecurity security;  // TLS and bearer token (docs/security.md)
 };
 
 class CoordinatorClient {
@@ -31,6 +33,9 @@ class CoordinatorClient {
   absl::StatusOr<v1::Experiment> CancelExperiment(const std::string& id, const std::string& reason);
   absl::StatusOr<v1::GetResultsResponse> GetResults(const std::string& id);
   absl::StatusOr<v1::ListWorkersResponse> ListWorkers(bool include_gone);
+  // grpc.health.v1.Health/Check (open to every caller, no role needed): true when `service` ("" is
+  // the server as a whole) is SERVING, false when NOT_SERVING or unknown. One attempt, no retries.
+  absl::StatusOr<bool> Health(const std::string& service);
 
   // For the server streams (WatchExperiment, StreamLogs); callers own their contexts.
   v1::Coordinator::Stub& stub() { return *stub_; }

@@ -126,7 +126,7 @@ int RunEmbedded(CommandContext& ctx, const EmbeddedRunOptions& o) {
             << (o.workers == 1 ? "" : "s") << ", state in " << local.state_dir() << "\n"
             << std::flush;
 
-  auto client = ctx.NewClient(local.address());
+  auto client = ctx.NewClient(local.address(), local.client_security());
   v1::SubmitExperimentRequest request;
   request.set_spec_yaml(*text);
   request.set_spec_name(std::filesystem::path(o.spec).filename().string());
@@ -187,7 +187,8 @@ int RunEmbedded(CommandContext& ctx, const EmbeddedRunOptions& o) {
   const std::string report = ShowResultsAndWriteReport(ctx, *client, id, local.state_dir());
   if (o.keep_running) {
     ctx.out() << "coordinator still serving at " << local.address() << "; in another shell: export "
-              << kCoordinatorEnv << "=" << local.address() << "\npress Ctrl-C to stop\n"
+              << kCoordinatorEnv << "=" << local.address() << " " << kTokenFileEnv << "=" << local.admin_token_file()
+              << "\npress Ctrl-C to stop\n"
               << std::flush;
     const int seen = InterruptCount();
     absl::Status health;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/rpc/channel.h"
+#include "common/security/crypto.h"
+#include "common/security/token_file.h"
 #include "common/util/clock.h"
 #include "common/util/files.h"
 #include "common/util/status_macros.h"
@@ -118,9 +121,26 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(const LocalClu
   const std::string bin_dir = options.bin_dir.empty() ? common::ExecutableDir() : options.bin_dir;
   ECGBENCH_ASSIGN_OR_RETURN(std::string coordinator_bin, FindBinary(kCoordinatorBinary, bin_dir));
   ECGBENCH_ASSIGN_OR_RETURN(std::string worker_bin, FindBinary(kWorkerBinary, bin_dir));
+  ECGBENCH_RETURN_IF_ERROR(cluster->WriteTokens());
   ECGBENCH_RETURN_IF_ERROR(cluster->StartCoordinator(coordinator_bin, interrupted));
   ECGBENCH_RETURN_IF_ERROR(cluster->StartWorkers(worker_bin));
   return cluster;
+}
+
+absl::Status LocalCluster::WriteTokens() {
+  const std::string auth = dir_ + "/auth";
+  ECGBENCH_RETURN_IF_ERROR(common::MakeDirs(auth));
+  ::chmod(auth.c_str(), 0700);
+  ECGBENCH_ASSIGN_OR_RETURN(std::string admin, common::NewRandomToken());
+  ECGBENCH_ASSIGN_OR_RETURN(std::string worker, common::NewRandomToken());
+  ECGBENCH_RETURN_IF_ERROR(common::WritePrivateFile(
+      auth + "/tokens", absl::StrCat("# written by `ecgbench run`; new tokens every run\n",
+                                     common::TokenFileLine("local-admin", common::Role::kAdmin, admin), "\n",
+                                     common::TokenFileLine("local-worker", common::Role::kWorker, worker), "\n")));
+  ECGBENCH_RETURN_IF_ERROR(common::WritePrivateFile(auth + "/admin.token", admin + "\n"));
+  ECGBENCH_RETURN_IF_ERROR(common::WritePrivateFile(auth + "/worker.token", worker + "\n"));
+  client_security_.token = admin;
+  return absl::OkStatus();
 }
 
 absl::Status LocalCluster::StartCoordinator(const std::string& binary, const std::function<bool()>& interrupted) {
@@ -133,7 +153,8 @@ absl::Status LocalCluster::StartCoordinator(const std::string& binary, const std
       coordinator_,
       common::ChildProcess::Spawn({binary, "--listen", "127.0.0.1:0", "--port-file", port_file, "--db",
                                    dir_ + "/coordinator.db", "--metrics-listen", "127.0.0.1:0",
-                                   "--metrics-port-file", dir_ + "/coordinator.metrics.port"},
+                                   "--metrics-port-file", dir_ + "/coordinator.metrics.port", "--auth-tokens",
+                                   dir_ + "/auth/tokens"},
                                   {}, log));
   common::Clock* clock = common::RealClock::Get();
   const int64_t deadline = clock->NowMonotonicMs() + options_.startup_timeout_ms;
@@ -162,7 +183,7 @@ absl::Status LocalCluster::StartCoordinator(const std::string& binary, const std
     }
   }
   address_ = absl::StrCat("127.0.0.1:", port);
-  auto channel = common::MakeChannel(common::ChannelOptions{address_});
+  auto channel = common::MakeChannel(common::ChannelOptions{address_, client_security_});
   const int64_t left = std::max<int64_t>(1000, deadline - clock->NowMonotonicMs());
   if (!common::WaitForConnected(channel, std::chrono::milliseconds(left))) {
     Stop();
@@ -181,7 +202,8 @@ absl::Status LocalCluster::StartWorkers(const std::string& binary) {
     AppendBanner(log);
     auto child = common::ChildProcess::Spawn(
         {binary, "--coordinator", address_, "--name", name, "--cpus", absl::StrCat(options_.cpus_per_worker),
-         "--metrics-listen", "127.0.0.1:0", "--metrics-port-file", metrics_port_file},
+         "--metrics-listen", "127.0.0.1:0", "--metrics-port-file", metrics_port_file, "--token-file",
+         dir_ + "/auth/worker.token"},
         {}, log);
     if (!child.ok()) {
       Stop();

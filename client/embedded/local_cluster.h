@@ -5,6 +5,11 @@
 //   DIR/coordinator.metrics.port, DIR/worker-<i>.metrics.port   Prometheus /metrics ports
 //   DIR/logs/coordinator.log, DIR/logs/worker-<i>.log            the children's stdout and stderr
 //   DIR/run.lock                 held while a run uses DIR (a second `ecgbench run` on it fails)
+//   DIR/auth/tokens              the coordinator's token file (hashes only), mode 0600
+//   DIR/auth/admin.token         a fresh random admin token for this run (the CLI's), mode 0600
+//   DIR/auth/worker.token        a fresh random worker token for this run (the workers'), mode 0600
+// Everything listens on 127.0.0.1 and every call carries a token, so other local users cannot
+// drive the embedded coordinator; the tokens change with every run.
 // Children run in their own process groups, so a Ctrl-C at the terminal reaches only the CLI,
 // which stops them in order. Not thread-safe.
 #pragma once
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/rpc/channel.h"
 #include "common/util/process.h"
 
 namespace ecgbench::client {
@@ -56,6 +62,9 @@ class LocalCluster {
   // "127.0.0.1:<port>".
   const std::string& address() const { return address_; }
   const std::string& state_dir() const { return dir_; }
+  // DIR/auth/admin.token, and the channel security (admin token) of clients of this cluster.
+  std::string admin_token_file() const { return dir_ + "/auth/admin.token"; }
+  const common::ChannelSecurity& client_security() const { return client_security_; }
 
   // OK while the coordinator runs and at least one worker does; otherwise an error with the exit
   // status and log tail. A single worker's exit is a warning (printed once).
@@ -69,10 +78,13 @@ class LocalCluster {
   LocalCluster() = default;
   absl::Status StartCoordinator(const std::string& binary, const std::function<bool()>& interrupted);
   absl::Status StartWorkers(const std::string& binary);
+  // Writes DIR/auth/{tokens,admin.token,worker.token} with fresh tokens.
+  absl::Status WriteTokens();
 
   LocalClusterOptions options_;
   std::string dir_;
   std::string address_;
+  common::ChannelSecurity client_security_;
   std::ostream* warn_ = nullptr;
   int lock_fd_ = -1;
   std::unique_ptr<common::ChildProcess> coordinator_;

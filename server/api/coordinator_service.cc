@@ -1,7 +1,9 @@
 // Client API handlers.
 #include "server/api/coordinator_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/rpc/status_conversion.h"
+#include "server/api/call_auth.h"
 
 namespace ecgbench::server {
 
@@ -14,33 +16,55 @@ constexpr int kPollMs = 1000;
 const grpc::Status kShuttingDown(grpc::StatusCode::UNAVAILABLE, "coordinator is shutting down");
 }  // namespace
 
-grpc::Status CoordinatorService::SubmitExperiment(grpc::ServerContext*, const v1::SubmitExperimentRequest* req,
+absl::StatusOr<Principal> CoordinatorService::Admit(grpc::ServerContext* ctx, absl::string_view method,
+                                                    const std::string& experiment_id) {
+  auto principal = AuthorizeCall(*authorizer_, *ctx, absl::StrCat("/ecgbench.v1.Coordinator/", method));
+  if (!principal.ok() || principal->role != common::Role::kSubmitter || experiment_id.empty()) return principal;
+  auto experiment = manager_->GetExperiment(experiment_id, /*with_runs=*/false);
+  if (!experiment.ok()) return experiment.status();
+  absl::Status access = CheckExperimentAccess(*principal, experiment_id, experiment->owner());
+  if (!access.ok()) return access;
+  return principal;
+}
+
+grpc::Status CoordinatorService::SubmitExperiment(grpc::ServerContext* ctx, const v1::SubmitExperimentRequest* req,
                                                   v1::SubmitExperimentResponse* resp) {
-  auto r = manager_->Submit(*req);
+  auto principal = Admit(ctx, "SubmitExperiment", "");
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto r = manager_->Submit(*req, principal->name);
   if (!r.ok()) return ToGrpcStatus(r.status());
+  // A request id names one submission of one owner: another submitter's id must not reveal theirs.
+  if (!r->created && !req->validate_only()) {
+    absl::Status access = CheckExperimentAccess(*principal, r->experiment.id(), r->experiment.owner());
+    if (!access.ok()) return ToGrpcStatus(access);
+  }
   *resp->mutable_experiment() = std::move(r->experiment);
   resp->set_created(r->created);
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::GetExperiment(grpc::ServerContext*, const v1::GetExperimentRequest* req,
+grpc::Status CoordinatorService::GetExperiment(grpc::ServerContext* ctx, const v1::GetExperimentRequest* req,
                                                v1::GetExperimentResponse* resp) {
+  if (auto principal = Admit(ctx, "GetExperiment", req->id()); !principal.ok()) return ToGrpcStatus(principal.status());
   auto r = manager_->GetExperiment(req->id(), /*with_runs=*/true);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp->mutable_experiment() = std::move(*r);
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::ListExperiments(grpc::ServerContext*, const v1::ListExperimentsRequest* req,
+grpc::Status CoordinatorService::ListExperiments(grpc::ServerContext* ctx, const v1::ListExperimentsRequest* req,
                                                  v1::ListExperimentsResponse* resp) {
-  auto r = manager_->ListExperiments(*req);
+  auto principal = Admit(ctx, "ListExperiments", "");
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto r = manager_->ListExperiments(*req, OwnerFilter(*principal));
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp = std::move(*r);
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::CancelExperiment(grpc::ServerContext*, const v1::CancelExperimentRequest* req,
+grpc::Status CoordinatorService::CancelExperiment(grpc::ServerContext* ctx, const v1::CancelExperimentRequest* req,
                                                   v1::CancelExperimentResponse* resp) {
+  if (auto principal = Admit(ctx, "CancelExperiment", req->id()); !principal.ok()) return ToGrpcStatus(principal.status());
   auto r = manager_->Cancel(req->id(), req->reason());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp->mutable_experiment() = std::move(*r);
@@ -49,6 +73,7 @@ grpc::Status CoordinatorService::CancelExperiment(grpc::ServerContext*, const v1
 
 grpc::Status CoordinatorService::WatchExperiment(grpc::ServerContext* ctx, const v1::WatchExperimentRequest* req,
                                                  grpc::ServerWriter<v1::Event>* writer) {
+  if (auto principal = Admit(ctx, "WatchExperiment", req->id()); !principal.ok()) return ToGrpcStatus(principal.status());
   int64_t after = req->after_seq();
   while (!ctx->IsCancelled()) {
     auto [event_mark, log_mark] = manager_->Watermarks();
@@ -68,6 +93,7 @@ grpc::Status CoordinatorService::WatchExperiment(grpc::ServerContext* ctx, const
 
 grpc::Status CoordinatorService::StreamLogs(grpc::ServerContext* ctx, const v1::StreamLogsRequest* req,
                                             grpc::ServerWriter<v1::LogLine>* writer) {
+  if (auto principal = Admit(ctx, "StreamLogs", req->experiment_id()); !principal.ok()) return ToGrpcStatus(principal.status());
   LogQuery q;
   q.experiment_id = req->experiment_id();
   q.run_id = req->run_id();
@@ -93,16 +119,18 @@ grpc::Status CoordinatorService::StreamLogs(grpc::ServerContext* ctx, const v1::
   return grpc::Status(grpc::StatusCode::CANCELLED, "log stream cancelled");
 }
 
-grpc::Status CoordinatorService::GetResults(grpc::ServerContext*, const v1::GetResultsRequest* req,
+grpc::Status CoordinatorService::GetResults(grpc::ServerContext* ctx, const v1::GetResultsRequest* req,
                                             v1::GetResultsResponse* resp) {
+  if (auto principal = Admit(ctx, "GetResults", req->id()); !principal.ok()) return ToGrpcStatus(principal.status());
   auto r = manager_->GetResults(req->id());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp = std::move(*r);
   return grpc::Status::OK;
 }
 
-grpc::Status CoordinatorService::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* req,
+grpc::Status CoordinatorService::ListWorkers(grpc::ServerContext* ctx, const v1::ListWorkersRequest* req,
                                              v1::ListWorkersResponse* resp) {
+  if (auto principal = Admit(ctx, "ListWorkers", ""); !principal.ok()) return ToGrpcStatus(principal.status());
   for (auto& w : manager_->ListWorkers(req->include_gone())) *resp->add_workers() = std::move(w);
   return grpc::Status::OK;
 }

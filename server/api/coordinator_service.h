@@ -1,15 +1,18 @@
-// CoordinatorService: the client API over gRPC. Thin: converts requests to Manager calls and
-// absl::Status to grpc::Status; streams poll the Manager's event and log tables.
+// CoordinatorService: the client API over gRPC. Thin: every handler first authorizes the call
+// (server/api/authorizer.h; submitters see only their own experiments), then converts the request
+// to Manager calls and absl::Status to grpc::Status; streams poll the Manager's event and log tables.
 #pragma once
 
 #include "ecgbench/v1/coordinator.grpc.pb.h"
+#include "server/api/authorizer.h"
 #include "server/experiments/manager.h"
 
 namespace ecgbench::server {
 
 class CoordinatorService final : public v1::Coordinator::Service {
  public:
-  explicit CoordinatorService(Manager* manager) : manager_(manager) {}  // manager must outlive this
+  // Both must outlive this.
+  CoordinatorService(Manager* manager, const Authorizer* authorizer) : manager_(manager), authorizer_(authorizer) {}
 
   grpc::Status SubmitExperiment(grpc::ServerContext* ctx, const v1::SubmitExperimentRequest* req,
                                 v1::SubmitExperimentResponse* resp) override;
@@ -29,7 +32,12 @@ class CoordinatorService final : public v1::Coordinator::Service {
                            v1::ListWorkersResponse* resp) override;
 
  private:
+  // The caller, or the error to return: authorization, then (for submitters) experiment ownership
+  // when `experiment_id` is not empty.
+  absl::StatusOr<Principal> Admit(grpc::ServerContext* ctx, absl::string_view method, const std::string& experiment_id);
+
   Manager* const manager_;
+  const Authorizer* const authorizer_;
 };
 
 }  // namespace ecgbench::server

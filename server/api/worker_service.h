@@ -1,15 +1,17 @@
 // WorkerService: the worker API over gRPC (registration, leases, tasks, reports, rendezvous KV).
-// Thin: every handler is one Manager call.
+// Thin: every handler authorizes the call (role worker) and makes one Manager call.
 #pragma once
 
 #include "ecgbench/v1/worker.grpc.pb.h"
+#include "server/api/authorizer.h"
 #include "server/experiments/manager.h"
 
 namespace ecgbench::server {
 
 class WorkerService final : public v1::WorkerService::Service {
  public:
-  explicit WorkerService(Manager* manager) : manager_(manager) {}  // manager must outlive this
+  // Both must outlive this.
+  WorkerService(Manager* manager, const Authorizer* authorizer) : manager_(manager), authorizer_(authorizer) {}
 
   grpc::Status RegisterWorker(grpc::ServerContext*, const v1::RegisterWorkerRequest*, v1::RegisterWorkerResponse*) override;
   grpc::Status Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest*, v1::HeartbeatResponse*) override;
@@ -26,7 +28,11 @@ class WorkerService final : public v1::WorkerService::Service {
   grpc::Status KvWait(grpc::ServerContext*, const v1::KvWaitRequest*, v1::KvWaitResponse*) override;
 
  private:
+  // OK when the caller may call WorkerService/<method> (role worker), else the error to return.
+  grpc::Status Admit(grpc::ServerContext* ctx, const char* method) const;
+
   Manager* const manager_;
+  const Authorizer* const authorizer_;
 };
 
 }  // namespace ecgbench::server

@@ -57,9 +57,12 @@ class Manager {
   absl::Status Recover();
 
   // --- client API ---
-  absl::StatusOr<SubmitResult> Submit(const v1::SubmitExperimentRequest& request);
+  // `owner` is recorded as the experiment's owner (the submitting token's name; "" when anonymous).
+  absl::StatusOr<SubmitResult> Submit(const v1::SubmitExperimentRequest& request, const std::string& owner = "");
   absl::StatusOr<v1::Experiment> GetExperiment(const std::string& id, bool with_runs);
-  absl::StatusOr<v1::ListExperimentsResponse> ListExperiments(const v1::ListExperimentsRequest& request);
+  // `owner` non-empty: only that owner's experiments are listed.
+  absl::StatusOr<v1::ListExperimentsResponse> ListExperiments(const v1::ListExperimentsRequest& request,
+                                                              const std::string& owner = "");
   absl::StatusOr<v1::Experiment> Cancel(const std::string& id, const std::string& reason);
   absl::StatusOr<v1::GetResultsResponse> GetResults(const std::string& id);
   std::vector<v1::WorkerInfo> ListWorkers(bool include_gone);

@@ -109,7 +109,7 @@ void FillTaskProto(const store::TaskRecord& t, const store::AttemptRecord* a, v1
 
 }  // namespace
 
-absl::StatusOr<SubmitResult> Manager::Submit(const v1::SubmitExperimentRequest& req) {
+absl::StatusOr<SubmitResult> Manager::Submit(const v1::SubmitExperimentRequest& req, const std::string& owner) {
   if (req.spec_yaml().size() > kMaxSpecBytes) {
     return absl::InvalidArgumentError(absl::StrCat(req.spec_name().empty() ? "spec" : req.spec_name(), ": ",
                                                    req.spec_yaml().size(), " bytes, more than the limit of ",
@@ -131,6 +131,7 @@ absl::StatusOr<SubmitResult> Manager::Submit(const v1::SubmitExperimentRequest& 
     if (it != request_ids_.end()) return SubmitResult{ExperimentProtoLocked(experiments_.at(it->second), true), false};
   }
   NewExperiment n = BuildRecords(*plan, req, next_submit_seq_, clock_->NowUnixMs());
+  n.experiment.set_owner(owner);
   if (req.validate_only()) {
     // Build the same view a stored experiment would have, without storing anything.
     v1::Experiment out;
@@ -254,7 +255,8 @@ absl::StatusOr<v1::Experiment> Manager::GetExperiment(const std::string& id, boo
   return ExperimentProtoLocked(it->second, with_runs);
 }
 
-absl::StatusOr<v1::ListExperimentsResponse> Manager::ListExperiments(const v1::ListExperimentsRequest& req) {
+absl::StatusOr<v1::ListExperimentsResponse> Manager::ListExperiments(const v1::ListExperimentsRequest& req,
+                                                                     const std::string& owner) {
   int page_size = req.page_size() <= 0 ? 50 : std::min(req.page_size(), 500);
   // Token: "<created_unix_ms>:<id>" of the last experiment of the previous page.
   int64_t after_created = INT64_MAX;
@@ -274,6 +276,7 @@ absl::StatusOr<v1::ListExperimentsResponse> Manager::ListExperiments(const v1::L
       continue;
     }
     if (!req.name_contains().empty() && !absl::StrContains(e.name(), req.name_contains())) continue;
+    if (!owner.empty() && e.owner() != owner) continue;
     if (!after_id.empty() && !(e.created_unix_ms() < after_created ||
                                (e.created_unix_ms() == after_created && e.id() < after_id))) {
       continue;

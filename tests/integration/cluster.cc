@@ -1,6 +1,7 @@
 // TestCluster implementation.
 #include "tests/integration/cluster.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 #include "absl/strings/strip.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/status_conversion.h"
+#include "common/security/certificates.h"
+#include "common/security/crypto.h"
+#include "common/security/token_file.h"
 #include "common/util/files.h"
 #include "common/util/ids.h"
 
@@ -28,6 +32,30 @@ std::string BinPath(const std::string& name) { return std::string(ECGBENCH_BIN_D
 TestCluster::TestCluster(ClusterOptions options) : options_(options) {
   dir_ = (std::filesystem::temp_directory_path() / ("ecgbench_it_" + common::RandomHex(6))).string();
   std::filesystem::create_directories(dir_);
+  if (options_.secure) WriteSecurityFiles();
+}
+
+void TestCluster::WriteSecurityFiles() {
+  std::filesystem::create_directories(dir_ + "/auth");
+  if (auto st = common::GenerateCertificates({dir_ + "/tls", {}, 30}); !st.ok()) ADD_FAILURE() << st;
+  std::string lines;
+  for (const auto& [name, role] : std::vector<std::pair<std::string, common::Role>>{
+           {"admin", common::Role::kAdmin}, {"worker", common::Role::kWorker},
+           {"alice", common::Role::kSubmitter}, {"eve", common::Role::kViewer}}) {
+    auto token = common::NewRandomToken();
+    if (!token.ok()) ADD_FAILURE() << token.status();
+    lines += common::TokenFileLine(name, role, *token) + "\n";
+    if (auto st = common::WritePrivateFile(TokenFile(name), *token + "\n"); !st.ok()) ADD_FAILURE() << st;
+  }
+  if (auto st = common::WritePrivateFile(dir_ + "/auth/tokens", lines); !st.ok()) ADD_FAILURE() << st;
+}
+
+common::ChannelSecurity TestCluster::ClientSecurity(const std::string& identity) const {
+  if (!options_.secure) return {};
+  auto security = common::LoadChannelSecurity(
+      {TlsFile("ca.crt"), TlsFile("client.crt"), TlsFile("client.key"), "", TokenFile(identity)});
+  if (!security.ok()) ADD_FAILURE() << security.status();
+  return security.ok() ? *security : common::ChannelSecurity{};
 }
 
 TestCluster::~TestCluster() {
@@ -62,6 +90,10 @@ absl::Status TestCluster::StartCoordinator() {
                                    "--heartbeat-ms", std::to_string(options_.heartbeat_ms),
                                    "--retry-backoff-ms", std::to_string(options_.retry_backoff_ms),
                                    "--log-level", "debug"};
+  if (options_.secure) {
+    argv.insert(argv.end(), {"--tls-cert", TlsFile("server.crt"), "--tls-key", TlsFile("server.key"),
+                             "--tls-client-ca", TlsFile("ca.crt"), "--auth-tokens", dir_ + "/auth/tokens"});
+  }
   auto child = common::ChildProcess::Spawn(argv, {}, dir_ + "/coordinator.log");
   if (!child.ok()) return child.status();
   coordinator_ = std::move(*child);
@@ -71,7 +103,7 @@ absl::Status TestCluster::StartCoordinator() {
   if (!mport.ok()) return mport.status();
   port_ = *port;
   metrics_port_ = *mport;
-  auto channel = common::MakeChannel({address()});
+  auto channel = common::MakeChannel({address(), ClientSecurity("admin")});
   if (!common::WaitForConnected(channel, std::chrono::seconds(10))) {
     return absl::UnavailableError("coordinator did not accept connections\n" + DumpLogs());
   }
@@ -94,6 +126,10 @@ absl::Status TestCluster::StartWorker(const std::string& name, int cpus) {
                                    "--metrics-port-file", metrics_file, "--shutdown-grace-ms", "5000",
                                    "--work-dir", dir_ + "/work", "--artifact-root", dir_ + "/artifacts",
                                    "--log-level", "debug"};
+  if (options_.secure) {
+    argv.insert(argv.end(), {"--tls-ca", TlsFile("ca.crt"), "--tls-cert", TlsFile("client.crt"), "--tls-key",
+                             TlsFile("client.key"), "--token-file", TokenFile("worker")});
+  }
   auto child = common::ChildProcess::Spawn(argv, {}, dir_ + "/" + name + ".log");
   if (!child.ok()) return child.status();
   workers_[name] = std::move(*child);
@@ -206,8 +242,14 @@ CommandResult TestCluster::Shell(const std::string& command) {
   return r;
 }
 
-CommandResult TestCluster::Cli(const std::vector<std::string>& args) {
+CommandResult TestCluster::Cli(const std::vector<std::string>& args) { return CliAs("admin", args); }
+
+CommandResult TestCluster::CliAs(const std::string& identity, const std::vector<std::string>& args) {
   std::string cmd = BinPath("ecgbench") + " --coordinator " + address();
+  if (options_.secure) {
+    cmd += " --tls-ca " + TlsFile("ca.crt") + " --tls-cert " + TlsFile("client.crt") + " --tls-key " +
+           TlsFile("client.key") + " --token-file " + TokenFile(identity);
+  }
   for (const auto& a : args) {
     std::string q = "'";
     for (char c : a) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);

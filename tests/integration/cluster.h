@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/rpc/channel.h"
 #include "common/util/process.h"
 #include "ecgbench/v1/coordinator.grpc.pb.h"
 
@@ -19,6 +20,11 @@ struct ClusterOptions {
   int lease_ms = 2000;
   int heartbeat_ms = 200;
   int retry_backoff_ms = 200;
+  // Mutual TLS (certificates from GenerateCertificates) and bearer tokens for everything: the
+  // coordinator gets --tls-cert/--tls-key/--tls-client-ca/--auth-tokens, workers the worker token,
+  // client() and Cli() the admin token. Token files: TokenFile("admin" | "worker" | "alice" (a
+  // submitter) | "eve" (a viewer)).
+  bool secure = false;
 };
 
 struct CommandResult {
@@ -52,8 +58,14 @@ class TestCluster {
   absl::StatusOr<v1::Experiment> Get(const std::string& id);
   absl::StatusOr<std::string> Submit(const std::string& yaml, const std::string& request_id = "");
 
-  // Runs the ecgbench CLI against this cluster and captures its output.
+  // Runs the ecgbench CLI against this cluster and captures its output (secure: as "admin").
   CommandResult Cli(const std::vector<std::string>& args);
+  // Secure clusters: the CLI with TLS and the token of `identity`.
+  CommandResult CliAs(const std::string& identity, const std::vector<std::string>& args);
+  // Secure clusters: the file holding the token of `identity`, the PEM files, and channel security.
+  std::string TokenFile(const std::string& identity) const { return dir_ + "/auth/" + identity + ".token"; }
+  std::string TlsFile(const std::string& name) const { return dir_ + "/tls/" + name; }
+  common::ChannelSecurity ClientSecurity(const std::string& identity) const;
   // Runs a shell command line and captures its output.
   static CommandResult Shell(const std::string& command);
 
@@ -61,6 +73,7 @@ class TestCluster {
 
  private:
   absl::StatusOr<int> ReadPortFile(const std::string& path, int timeout_ms);
+  void WriteSecurityFiles();
 
   ClusterOptions options_;
   std::string dir_;

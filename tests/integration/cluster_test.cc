@@ -116,6 +116,17 @@ TEST_F(ClusterTest, InvalidSpecIsRejectedWithLineNumbers) {
   EXPECT_NE(submit.output.find("bad.yaml:2"), std::string::npos) << submit.output;
 }
 
+TEST_F(ClusterTest, HealthCommandAsksTheGrpcHealthService) {
+  CommandResult serving = cluster_.Cli({"health"});
+  EXPECT_EQ(serving.exit_code, 0) << serving.output;
+  EXPECT_EQ(serving.output, "SERVING\n");
+  CommandResult service = cluster_.Cli({"health", "--service", "ecgbench.v1.WorkerService"});
+  EXPECT_EQ(service.exit_code, 0) << service.output;
+  CommandResult unknown = cluster_.Cli({"health", "--service", "no.such.Service"});
+  EXPECT_EQ(unknown.exit_code, 4) << unknown.output;  // NOT_FOUND
+  EXPECT_NE(unknown.output.find("service name unknown"), std::string::npos) << unknown.output;
+}
+
 TEST_F(ClusterTest, MetricsPassPromtool) {
   auto id = cluster_.Submit("name: it-metrics\nprobe: {ranks: 2}\n");
   ASSERT_TRUE(id.ok());

@@ -22,7 +22,7 @@ Agent::Agent(AgentOptions options, const StageRegistry* registry, common::Clock*
       registry_(registry),
       clock_(clock),
       client_(std::make_unique<CoordinatorClient>(
-          common::MakeChannel({options_.coordinator_address}), options_.call_timeout)) {}
+          common::MakeChannel({options_.coordinator_address, options_.security}), options_.call_timeout)) {}
 
 Agent::~Agent() {
   RequestShutdown(absl::ZeroDuration());

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/rpc/channel.h"
 #include "common/util/clock.h"
 #include "ecgbench/v1/worker.pb.h"
 #include "worker/agent/stage_registry.h"
@@ -39,6 +40,7 @@ class CoordinatorClient;
 
 struct AgentOptions {
   std::string coordinator_address = "127.0.0.1:50051";
+  common::ChannelSecurity security;          // TLS and bearer token of the coordinator channel
   std::string name;                          // host or pod name
   v1::Resources resources;                   // cpu cores, memory, GPUs offered
   std::map<std::string, std::string> labels;

@@ -30,6 +30,7 @@
 #include "worker/nn/ecg_encoders/mae.h"
 #include "worker/nn/ecg_encoders/merl.h"
 #include "worker/stages/run_data.h"
+#include "worker/stages/rank_device.h"
 #include "worker/train/collective/gloo_collective.h"
 #include "worker/train/collective/shard_indices.h"
 #include "worker/train/collective/task_context_kv.h"
@@ -268,8 +269,7 @@ absl::StatusOr<TaskResult> RunEncoderPretrain(TaskContext& ctx, const PretrainSt
   ECGBENCH_ASSIGN_OR_RETURN(const train::OptimizerOptions optimizer_options, PretrainOptimizer(spec.optimizer, &lr));
   const int rank = assignment.rank(), world = std::max(1, assignment.world_size());
   const bool merl = enc.name == "merl";
-  const bool cuda = torch::cuda::is_available();
-  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Device device = RankDevice(assignment);
 
   // The artifact: everything that determines the encoder.
   json train_key = train_json;
@@ -320,7 +320,7 @@ absl::StatusOr<TaskResult> RunEncoderPretrain(TaskContext& ctx, const PretrainSt
           options.text_encoder ? "" : "this worker has no BERT text encoder",
           "; give representation.encoder.path (pretrained MERL weights) instead"));
     }
-    ECGBENCH_ASSIGN_OR_RETURN(text, options.text_encoder(enc.text_encoder, cuda ? "cuda:0" : "cpu"));
+    ECGBENCH_ASSIGN_OR_RETURN(text, options.text_encoder(enc.text_encoder, device.str()));
   }
 
   torch::manual_seed(spec.seed);
@@ -395,12 +395,7 @@ absl::StatusOr<TaskResult> RunEncoderPretrain(TaskContext& ctx, const PretrainSt
   std::unique_ptr<train::GradientBucketer> bucketer;
   if (world > 1) {
     kv = std::make_unique<train::TaskContextKv>(ctx);
-    train::GlooOptions gloo;
-    gloo.rank = rank;
-    gloo.world_size = world;
-    gloo.key_prefix = train::AttemptKeyPrefix(assignment, "gloo");
-    gloo.hostname = options.hostname;
-    ECGBENCH_ASSIGN_OR_RETURN(collective, train::CreateGlooCollective(*kv, gloo));
+    ECGBENCH_ASSIGN_OR_RETURN(collective, JoinRankCollective(*kv, assignment, device, options.hostname));
     std::vector<torch::Tensor> tensors, state;
     for (const auto& [name, p] : params) tensors.push_back(p);
     for (const auto& b : loss.encoder->buffers(/*recurse=*/true)) {

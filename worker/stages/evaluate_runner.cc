@@ -24,6 +24,7 @@
 #include "worker/stages/elm_setup.h"
 #include "worker/stages/retrieval_context.h"
 #include "worker/stages/run_data.h"
+#include "worker/stages/rank_device.h"
 
 namespace ecgbench::worker {
 namespace {
@@ -281,8 +282,8 @@ absl::StatusOr<TaskResult> EvaluateRunner::Run(TaskContext& ctx) {
     }
   }
 
-  const bool cuda = torch::cuda::is_available();
-  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Device device = RankDevice(assignment);
+  const bool cuda = device.is_cuda();
   const nlohmann::json budget = run.params.value("budget", nlohmann::json::object());
   ElmSetupInputs in = MakeElmSetupInputs(run, model, elm_artifacts);
   in.max_tokens = budget.value("max_tokens", int64_t{1024});

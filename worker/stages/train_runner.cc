@@ -20,6 +20,7 @@
 #include "worker/data/elm_loader.h"
 #include "worker/stages/elm_setup.h"
 #include "worker/stages/pretrain_runner.h"
+#include "worker/stages/rank_device.h"
 #include "worker/stages/retrieval_context.h"
 #include "worker/stages/shared_artifact.h"
 #include "worker/stages/run_data.h"
@@ -122,8 +123,8 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
     ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
     at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   }
-  const bool cuda = torch::cuda::is_available();
-  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Device device = RankDevice(assignment);
+  const bool cuda = device.is_cuda();
 
   ElmSetupInputs in = MakeElmSetupInputs(run, model, elm_artifacts);
   in.max_tokens = spec.max_tokens;
@@ -184,12 +185,7 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   std::unique_ptr<train::GradientBucketer> bucketer;
   if (world > 1) {
     kv = std::make_unique<train::TaskContextKv>(ctx);
-    train::GlooOptions gloo;
-    gloo.rank = rank;
-    gloo.world_size = world;
-    gloo.key_prefix = train::AttemptKeyPrefix(assignment, "gloo");
-    gloo.hostname = options_.hostname;
-    ECGBENCH_ASSIGN_OR_RETURN(collective, train::CreateGlooCollective(*kv, gloo));
+    ECGBENCH_ASSIGN_OR_RETURN(collective, JoinRankCollective(*kv, assignment, device, options_.hostname));
     std::vector<torch::Tensor> tensors;
     for (const auto& [name, p] : params) tensors.push_back(p);
     ECGBENCH_RETURN_IF_ERROR(collective->Broadcast(tensors));

@@ -17,6 +17,8 @@
 #include <gtest/gtest.h>
 
 #include "client/embedded/embedded_run.h"
+#include "common/security/crypto.h"
+#include "common/security/token_file.h"
 #include "common/util/files.h"
 #include "tests/unit/client/fake_coordinator.h"
 
@@ -132,7 +134,7 @@ TEST_F(LocalClusterTest, CoordinatorThatExitsEarlyShowsItsLog) {
       << msg;
   EXPECT_NE(msg.find("  args: --listen 127.0.0.1:0 --port-file " + state_ + "/coordinator.port --db " + state_ +
                      "/coordinator.db --metrics-listen 127.0.0.1:0 --metrics-port-file " + state_ +
-                     "/coordinator.metrics.port\n  fatal: cannot open db\n"),
+                     "/coordinator.metrics.port --auth-tokens " + state_ + "/auth/tokens\n  fatal: cannot open db\n"),
             std::string::npos)
       << msg;
 }
@@ -194,10 +196,33 @@ TEST_F(LocalClusterTest, StartsCoordinatorThenWorkersAndStopsThem) {
   ASSERT_TRUE(args.ok());
   const std::string addr = server.address();
   EXPECT_NE(args->find("--coordinator " + addr + " --name local-1 --cpus 3 --metrics-listen 127.0.0.1:0 "
-                       "--metrics-port-file " + state_ + "/worker-1.metrics.port\n"),
+                       "--metrics-port-file " + state_ + "/worker-1.metrics.port --token-file " + state_ +
+                       "/auth/worker.token\n"),
             std::string::npos)
       << *args;
   EXPECT_NE(args->find("--name local-2"), std::string::npos) << *args;
+  // Fresh tokens, owner-only: the hashed token file for the coordinator, one token for the CLI and
+  // one for the workers.
+  for (const char* f : {"/auth/tokens", "/auth/admin.token", "/auth/worker.token"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((state_ + f).c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+  auto admin = common::ReadTokenFromFile(state_ + "/auth/admin.token");
+  auto worker = common::ReadTokenFromFile(state_ + "/auth/worker.token");
+  ASSERT_TRUE(admin.ok() && worker.ok());
+  EXPECT_NE(*admin, *worker);
+  EXPECT_EQ((*cluster)->client_security().token, *admin);
+  EXPECT_EQ((*cluster)->admin_token_file(), state_ + "/auth/admin.token");
+  auto entries = common::LoadTokenFile(state_ + "/auth/tokens");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].name, "local-admin");
+  EXPECT_EQ((*entries)[0].role, common::Role::kAdmin);
+  EXPECT_EQ((*entries)[0].sha256_hex, common::Sha256Hex(*admin));
+  EXPECT_EQ((*entries)[1].role, common::Role::kWorker);
+  EXPECT_EQ((*entries)[1].sha256_hex, common::Sha256Hex(*worker));
+  EXPECT_EQ(common::ReadFile(state_ + "/auth/tokens")->find(*admin), std::string::npos);
   (*cluster)->Stop();
   EXPECT_FALSE((*cluster)->Health().ok());
   // The lock is released: a second cluster may use the directory.
