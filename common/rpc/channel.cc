@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/security/certificates.h"
 #include "common/security/token_file.h"
-#include "common/util/files.h"
 #include "common/util/status_macros.h"
 
 namespace ecgbench::common {
@@ -43,12 +42,6 @@ class BearerTokenInterceptorFactory final : public grpc::experimental::ClientInt
  private:
   const std::string header_;
 };
-
-absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
-  auto pem = ReadFile(path);
-  if (!pem.ok()) return absl::Status(pem.status().code(), absl::StrCat(flag, ": ", pem.status().message()));
-  return pem;
-}
 
 }  // namespace
 
@@ -88,12 +81,12 @@ absl::StatusOr<ChannelSecurity> LoadChannelSecurity(const SecurityFiles& files) 
     return absl::InvalidArgumentError("give either a token (--token / ECGBENCH_TOKEN) or a token file (--token-file), not both");
   }
   if (!files.tls_ca.empty()) {
-    ECGBENCH_ASSIGN_OR_RETURN(sec.root_certs_pem, ReadPem(files.tls_ca, "--tls-ca"));
+    ECGBENCH_ASSIGN_OR_RETURN(sec.root_certs_pem, ReadPemFile(files.tls_ca, "--tls-ca"));
     ECGBENCH_RETURN_IF_ERROR(CheckCertificateBundle(sec.root_certs_pem, files.tls_ca));
   }
   if (!files.tls_cert.empty()) {
-    ECGBENCH_ASSIGN_OR_RETURN(sec.client_cert_pem, ReadPem(files.tls_cert, "--tls-cert"));
-    ECGBENCH_ASSIGN_OR_RETURN(sec.client_key_pem, ReadPem(files.tls_key, "--tls-key"));
+    ECGBENCH_ASSIGN_OR_RETURN(sec.client_cert_pem, ReadPemFile(files.tls_cert, "--tls-cert"));
+    ECGBENCH_ASSIGN_OR_RETURN(sec.client_key_pem, ReadPemFile(files.tls_key, "--tls-key"));
     ECGBENCH_RETURN_IF_ERROR(CheckCertificateAndKey(sec.client_cert_pem, sec.client_key_pem, files.tls_cert, files.tls_key));
   }
   if (!files.token_file.empty()) {

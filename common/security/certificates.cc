@@ -161,6 +161,12 @@ absl::Status GenerateCertificates(const CertificateOptions& options) {
   return WritePrivateFile(dir + kClientKeyFile, pem);
 }
 
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, const char* flag) {
+  auto pem = ReadFile(path);
+  if (!pem.ok()) return absl::Status(pem.status().code(), absl::StrCat(flag, ": ", pem.status().message()));
+  return pem;
+}
+
 absl::Status CheckCertificateBundle(const std::string& pem, const std::string& path) {
   Ptr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));

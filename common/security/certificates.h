@@ -36,6 +36,10 @@ absl::Status GenerateCertificates(const CertificateOptions& options);
 absl::Status CheckCertificateAndKey(const std::string& cert_pem, const std::string& key_pem,
                                     const std::string& cert_path, const std::string& key_path);
 
+// The contents of the PEM file a flag names; errors are ReadFile's, prefixed with the flag
+// ("--tls-ca: ...").
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, const char* flag);
+
 // OK when `pem` holds at least one certificate (a CA bundle); INVALID_ARGUMENT naming `path`.
 absl::Status CheckCertificateBundle(const std::string& pem, const std::string& path);
 

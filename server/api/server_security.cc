@@ -3,23 +3,11 @@
 
 #include <arpa/inet.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/security/certificates.h"
-#include "common/util/files.h"
 #include "common/util/status_macros.h"
 
 namespace ecgbench::server {
-
-namespace {
-
-absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const char* flag) {
-  auto text = common::ReadFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat(flag, ": ", text.status().message()));
-  return text;
-}
-
-}  // namespace
 
 bool IsLoopbackListenAddress(const std::string& listen) {
   std::string host = listen;
@@ -56,12 +44,12 @@ absl::Status CheckSecurityPolicy(const std::string& listen, const SecurityOption
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(const SecurityOptions& options) {
   if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
-  ECGBENCH_ASSIGN_OR_RETURN(std::string cert, ReadFlagFile(options.tls_cert_file, "--tls-cert"));
-  ECGBENCH_ASSIGN_OR_RETURN(std::string key, ReadFlagFile(options.tls_key_file, "--tls-key"));
+  ECGBENCH_ASSIGN_OR_RETURN(std::string cert, common::ReadPemFile(options.tls_cert_file, "--tls-cert"));
+  ECGBENCH_ASSIGN_OR_RETURN(std::string key, common::ReadPemFile(options.tls_key_file, "--tls-key"));
   ECGBENCH_RETURN_IF_ERROR(common::CheckCertificateAndKey(cert, key, options.tls_cert_file, options.tls_key_file));
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   if (!options.tls_client_ca_file.empty()) {
-    ECGBENCH_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFlagFile(options.tls_client_ca_file, "--tls-client-ca"));
+    ECGBENCH_ASSIGN_OR_RETURN(ssl.pem_root_certs, common::ReadPemFile(options.tls_client_ca_file, "--tls-client-ca"));
     ECGBENCH_RETURN_IF_ERROR(common::CheckCertificateBundle(ssl.pem_root_certs, options.tls_client_ca_file));
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
