@@ -274,6 +274,9 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
                          collective.get(), bucketer.get());
   if (absl::IsAborted(summary.status()) && summary.status().message() == "preempted") return PreemptedStatus();
   if (!summary.ok()) return summary.status();
+  for (const std::string& why : summary->skipped_checkpoints) {
+    ctx.Log(v1::LOG_LEVEL_WARN, absl::StrCat("checkpoint passed over on resume: ", why));
+  }
 
   TaskResult result;
   result.results["steps"] = static_cast<double>(summary->steps);
@@ -281,7 +284,8 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   if (!summary->val_losses.empty()) result.results["best_val_loss"] = summary->best_val_loss;
   nlohmann::json doc = {{"artifact", artifact}, {"elm_kind", setup.elm_kind}, {"steps", summary->steps},
                         {"epochs", summary->epochs_completed}, {"stopped_early", summary->stopped_early},
-                        {"resumed_from_step", summary->resumed_from_step}, {"reused", false},
+                        {"resumed_from_step", summary->resumed_from_step},
+                        {"skipped_checkpoints", summary->skipped_checkpoints}, {"reused", false},
                         {"condition", condition},
                         {"train_examples", dataset.counts.train.kept}, {"validation_examples", dataset.counts.validation.kept}};
   if (rank == 0) {

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/model_io/safetensors_file.h"
 #include "common/model_io/safetensors_writer.h"
 #include "common/util/files.h"
@@ -33,6 +35,12 @@ constexpr char kStateFile[] = "state.json";
 constexpr char kLatestFile[] = "LATEST";
 
 std::string StepDirName(int64_t step) { return absl::StrFormat("step-%09d", step); }
+
+// "step-" followed by digits only (what StepDirName writes).
+bool IsStepDirName(const std::string& name) {
+  if (name.size() <= 5 || name.rfind("step-", 0) != 0) return false;
+  return std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 absl::StatusOr<DType> ToDType(torch::ScalarType type) {
   switch (type) {
@@ -70,6 +78,45 @@ absl::Status Fsync(const std::string& path) {
   return rc == 0 ? absl::OkStatus() : absl::InternalError(absl::StrCat(path, ": fsync failed"));
 }
 
+// Writes tensors.safetensors and state.json of `contents` into `dir` (fsynced).
+absl::Status WriteStepFiles(const fs::path& dir, const CheckpointContents& contents) {
+  // Contiguous CPU copies must outlive Write (the writer borrows them).
+  std::vector<torch::Tensor> keep_alive;
+  common::model_io::SafetensorsWriter writer;
+  ECGBENCH_RETURN_IF_ERROR(writer.SetMetadata("format", "ecgbench-checkpoint"));
+  const auto add_group = [&](const std::string& prefix, const std::map<std::string, torch::Tensor>& group) -> absl::Status {
+    for (const auto& [name, tensor] : group) {
+      const torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+      ECGBENCH_ASSIGN_OR_RETURN(const DType dtype, ToDType(t.scalar_type()));
+      keep_alive.push_back(t);
+      ECGBENCH_RETURN_IF_ERROR(writer.Add(prefix + name, dtype, t.sizes().vec(), t.data_ptr(), t.nbytes()));
+    }
+    return absl::OkStatus();
+  };
+  ECGBENCH_RETURN_IF_ERROR(add_group("weights/", contents.weights));
+  ECGBENCH_RETURN_IF_ERROR(add_group("optimizer/", contents.optimizer));
+  ECGBENCH_RETURN_IF_ERROR(add_group("rng/", contents.rng));
+  const std::string tensors_path = (dir / kTensorsFile).string();
+  ECGBENCH_RETURN_IF_ERROR(writer.Write(tensors_path));
+  ECGBENCH_RETURN_IF_ERROR(Fsync(tensors_path));
+  ECGBENCH_ASSIGN_OR_RETURN(const std::string checksum, FileChecksum(tensors_path));
+
+  nlohmann::json doc = {{"format", kFormat}, {"step", contents.step}, {"state", contents.state},
+                        {"tensors_xxh3_128", checksum}};
+  ECGBENCH_RETURN_IF_ERROR(common::WriteFileAtomic((dir / kStateFile).string(), doc.dump(2) + "\n"));
+
+  return absl::OkStatus();
+}
+
+// Renames an unreadable step directory out of LATEST's and retention's way (best effort: a
+// read-only root keeps it where it is).
+void Quarantine(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  fs::rename(dir, dir.parent_path() / absl::StrCat(".corrupt-", dir.filename().string(), "-", now.count()), ec);
+}
+
 }  // namespace
 
 torch::Tensor CpuRngState() {
@@ -93,30 +140,14 @@ absl::StatusOr<std::string> WriteCheckpoint(const std::string& root, const Check
   fs::remove_all(temp_dir, ec);
   ECGBENCH_RETURN_IF_ERROR(common::MakeDirs(temp_dir.string()));
 
-  // Contiguous CPU copies must outlive Write (the writer borrows them).
-  std::vector<torch::Tensor> keep_alive;
-  common::model_io::SafetensorsWriter writer;
-  ECGBENCH_RETURN_IF_ERROR(writer.SetMetadata("format", "ecgbench-checkpoint"));
-  const auto add_group = [&](const std::string& prefix, const std::map<std::string, torch::Tensor>& group) -> absl::Status {
-    for (const auto& [name, tensor] : group) {
-      const torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
-      ECGBENCH_ASSIGN_OR_RETURN(const DType dtype, ToDType(t.scalar_type()));
-      keep_alive.push_back(t);
-      ECGBENCH_RETURN_IF_ERROR(writer.Add(prefix + name, dtype, t.sizes().vec(), t.data_ptr(), t.nbytes()));
-    }
-    return absl::OkStatus();
-  };
-  ECGBENCH_RETURN_IF_ERROR(add_group("weights/", contents.weights));
-  ECGBENCH_RETURN_IF_ERROR(add_group("optimizer/", contents.optimizer));
-  ECGBENCH_RETURN_IF_ERROR(add_group("rng/", contents.rng));
-  const std::string tensors_path = (temp_dir / kTensorsFile).string();
-  ECGBENCH_RETURN_IF_ERROR(writer.Write(tensors_path));
-  ECGBENCH_RETURN_IF_ERROR(Fsync(tensors_path));
-  ECGBENCH_ASSIGN_OR_RETURN(const std::string checksum, FileChecksum(tensors_path));
-
-  nlohmann::json doc = {{"format", kFormat}, {"step", contents.step}, {"state", contents.state},
-                        {"tensors_xxh3_128", checksum}};
-  ECGBENCH_RETURN_IF_ERROR(common::WriteFileAtomic((temp_dir / kStateFile).string(), doc.dump(2) + "\n"));
+  // Everything up to the rename happens in the temporary directory; any failure (disk full, I/O
+  // error) removes it and leaves LATEST and the previous checkpoints as they were.
+  const absl::Status staged = WriteStepFiles(temp_dir, contents);
+  if (!staged.ok()) {
+    fs::remove_all(temp_dir, ec);
+    return absl::Status(staged.code(), absl::StrCat("checkpoint step ", contents.step, " not written (the previous one stays): ",
+                                                    staged.message()));
+  }
 
   fs::remove_all(final_dir, ec);  // a rerun of the same step replaces it
   fs::rename(temp_dir, final_dir, ec);
@@ -186,11 +217,33 @@ absl::StatusOr<std::optional<CheckpointContents>> ReadLatestCheckpoint(const std
   if (!fs::exists(latest_path, ec)) return std::optional<CheckpointContents>();
   ECGBENCH_ASSIGN_OR_RETURN(std::string name, common::ReadFile(latest_path));
   while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
-  if (name.rfind("step-", 0) != 0 || name.find('/') != std::string::npos) {
-    return absl::DataLossError(absl::StrCat(latest_path, ": does not name a step directory: '", name, "'"));
+  std::vector<std::string> skipped;
+  std::vector<std::string> candidates;
+  const bool latest_valid = IsStepDirName(name);
+  if (latest_valid) {
+    candidates.push_back(name);
+  } else {
+    skipped.push_back(absl::StrCat(latest_path, ": does not name a step directory: '", name, "'"));
   }
-  ECGBENCH_ASSIGN_OR_RETURN(CheckpointContents contents, ReadCheckpoint((fs::path(root) / name).string()));
-  return std::optional<CheckpointContents>(std::move(contents));
+  // Older step directories, newest first (names sort by step: fixed-width digits).
+  std::vector<std::string> older;
+  for (const fs::directory_entry& entry : fs::directory_iterator(root, ec)) {
+    const std::string dir_name = entry.path().filename().string();
+    if (entry.is_directory(ec) && IsStepDirName(dir_name) && (!latest_valid || dir_name < name)) older.push_back(dir_name);
+  }
+  std::sort(older.rbegin(), older.rend());
+  candidates.insert(candidates.end(), older.begin(), older.end());
+  for (const std::string& candidate : candidates) {
+    const fs::path dir = fs::path(root) / candidate;
+    absl::StatusOr<CheckpointContents> contents = ReadCheckpoint(dir.string());
+    if (contents.ok()) {
+      contents->skipped = std::move(skipped);
+      return std::optional<CheckpointContents>(*std::move(contents));
+    }
+    skipped.push_back(std::string(contents.status().message()));
+    Quarantine(dir);
+  }
+  return absl::DataLossError(absl::StrCat(root, ": no checkpoint verifies (", absl::StrJoin(skipped, "; "), ")"));
 }
 
 }  // namespace ecgbench::worker::train

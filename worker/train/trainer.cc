@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/util/status_macros.h"
+#include "spdlog/spdlog.h"
 #include "worker/train/checkpoint.h"
 
 namespace ecgbench::worker::train {
@@ -145,6 +146,8 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainerOptions& options, Optimize
       ECGBENCH_ASSIGN_OR_RETURN(pos, PositionFromJson(latest->state, options.checkpoint_root));
       summary.resumed = true;
       summary.resumed_from_step = latest->step;
+      summary.skipped_checkpoints = latest->skipped;
+      for (const std::string& why : latest->skipped) spdlog::warn("resuming from step {}; passed over: {}", latest->step, why);
     }
   }
   const auto save = [&]() -> absl::Status {

@@ -79,6 +79,7 @@ struct TrainSummary {
   bool stopped_early = false;
   bool resumed = false;
   int64_t resumed_from_step = 0;
+  std::vector<std::string> skipped_checkpoints;  // newer checkpoints that failed verification (why)
   std::vector<double> step_losses;   // this Run's steps
   std::vector<double> train_losses;  // per epoch (token mean over the epoch)
   std::vector<double> val_losses;    // per validation
