@@ -275,7 +275,7 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
   if (absl::IsAborted(summary.status()) && summary.status().message() == "preempted") return PreemptedStatus();
   if (!summary.ok()) return summary.status();
   for (const std::string& why : summary->skipped_checkpoints) {
-    ctx.Log(v1::LOG_LEVEL_WARN, absl::StrCat("checkpoint passed over on resume: ", why));
+    ctx.Log(v1::LOG_LEVEL_WARNING, absl::StrCat("checkpoint passed over on resume: ", why));
   }
 
   TaskResult result;
