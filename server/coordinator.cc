@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/security/path_policy.h"
 #include "common/util/clock.h"
 #include "common/util/files.h"
 #include "server/api/authorizer.h"
@@ -22,8 +24,18 @@
 namespace ecgbench::server {
 
 absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorOptions& options) {
+  // absl's debug-only lock-order checking is on in Debian's abseil build: it costs a global graph
+  // lookup on every Mutex lock, which showed in profiles of the coordinator under load
+  // (bench/load). Unit tests of the Manager, which do not come through here, keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::Status policy = CheckSecurityPolicy(options.listen, options.security);
   if (!policy.ok()) return policy;
+  policy = CheckPathConfinementPolicy(options.listen, options.security);
+  if (!policy.ok()) return policy;
+  ManagerOptions manager_options = options.manager;
+  auto path_policy = common::PathPolicy::Create(options.security.data_roots);
+  if (!path_policy.ok()) return absl::InvalidArgumentError(absl::StrCat("--data-root: ", path_policy.status().message()));
+  manager_options.path_policy = *std::move(path_policy);
   auto credentials = BuildServerCredentials(options.security);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<Coordinator> c(new Coordinator());
@@ -50,7 +62,7 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
   c->metrics_ = std::make_unique<CoordinatorMetrics>([raw = c.get()]() {
     return raw->manager_ ? raw->manager_->Gauges() : ManagerGauges{};
   });
-  c->manager_ = std::make_unique<Manager>(options.manager, c->store_.get(), common::RealClock::Get(), c->metrics_.get());
+  c->manager_ = std::make_unique<Manager>(manager_options, c->store_.get(), common::RealClock::Get(), c->metrics_.get());
   absl::Status st = c->manager_->Recover();
   if (!st.ok()) return st;
   if (!options.metrics_listen.empty()) {
@@ -85,6 +97,12 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
                : options.security.tls_client_ca_file.empty() ? "TLS" : "mutual TLS",
                c->authorizer_->enabled() ? "bearer tokens required" : "no authentication", c->metrics_port_,
                options.db_path);
+  if (manager_options.path_policy.confined()) {
+    spdlog::info("paths in specs are confined to {}", manager_options.path_policy.RootsText());
+  } else {
+    spdlog::warn("paths in specs are not confined ({}): a spec may name any file the workers can read",
+                 options.security.allow_any_path ? "--allow-any-path" : "no --data-root; --listen is loopback");
+  }
   return c;
 }
 

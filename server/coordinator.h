@@ -32,13 +32,14 @@ struct CoordinatorOptions {
   std::string db_path = "./.ecgbench/coordinator.db";
   int tick_ms = 200;
   ManagerOptions manager;
-  SecurityOptions security;  // TLS and bearer tokens; see docs/security.md
+  SecurityOptions security;  // TLS, bearer tokens and data roots; see docs/security.md
 };
 
 class Coordinator {
  public:
-  // FAILED_PRECONDITION when the security policy refuses `options` (no tokens on a non-loopback
-  // address), INVALID_ARGUMENT / NOT_FOUND for bad TLS or token files, UNAVAILABLE when it cannot listen.
+  // FAILED_PRECONDITION when the security policy refuses `options` (no tokens, or no data roots, on
+  // a non-loopback address), INVALID_ARGUMENT / NOT_FOUND for bad TLS or token files or data roots,
+  // UNAVAILABLE when it cannot listen. The data roots become options.manager.path_policy.
   static absl::StatusOr<std::unique_ptr<Coordinator>> Start(const CoordinatorOptions& options);
   ~Coordinator();
 

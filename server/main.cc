@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
   app.add_option("--auth-tokens", sec.auth_tokens_file, "token file: lines `name role sha256hex` (SIGHUP reloads)");
   app.add_flag("--allow-unauthenticated", sec.allow_unauthenticated,
                "serve a non-loopback address without --auth-tokens (anyone can connect)");
+  app.add_option("--data-root", sec.data_roots,
+                 "allowed root of the paths in specs (repeatable; relative spec paths are taken under the first)")
+      ->envname("ECGBENCH_DATA_ROOTS")
+      ->delimiter(':')
+      ->allow_extra_args(false);
+  app.add_flag("--allow-any-path", sec.allow_any_path,
+               "serve a non-loopback address without --data-root (specs may name any path)");
   app.add_option("--generate-certs", generate_certs, "write a self-signed CA, server and client certificate to DIR, exit");
   app.add_option("--cert-host", cert_hosts, "with --generate-certs: another server DNS name or IP (repeatable)");
   app.add_flag("--hash-token", hash_token, "read a token on stdin, print the SHA-256 hex for the token file, exit");

@@ -1,7 +1,8 @@
 // ecgbench-worker: runs stage tasks for the ECG-Bench coordinator. Flags here; wiring in
 // worker_main.cc. Also two one-shot tools: --write-random-model and --init-model (a random-init
 // model folder from a config.json and a tokenizer; worker/nn/random_model_folder.h).
-// Exit codes: 0 clean shutdown (or the tool succeeded), 1 fatal error, 2 bad flags.
+// Exit codes: 0 clean shutdown (or the tool succeeded), 1 fatal error, 2 bad flags, 3 a task's runner
+// did not stop after it was cancelled (the supervisor restarts the worker).
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -65,6 +66,11 @@ int main(int argc, char** argv) {
                  "On SIGTERM, how long running tasks get to finish or checkpoint")
       ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
       ->capture_default_str();
+  app.add_option("--stuck-runner-ms", flags.stuck_runner_ms,
+                 "A task cancelled while serving (by the coordinator, or because the lease was lost) whose runner "
+                 "has not returned after this long makes the worker exit with code 3 for its supervisor to restart it")
+      ->check(CLI::Range(int64_t{1}, int64_t{24} * 3600 * 1000))
+      ->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str();
   app.add_option("--work-dir", flags.work_dir, "Root of the per-task working directories")
@@ -72,6 +78,12 @@ int main(int argc, char** argv) {
   app.add_option("--artifact-root", flags.artifact_root,
                  "Root of the content-addressed artifacts (segment stores, ...), shared by all workers")
       ->capture_default_str();
+  app.add_option("--data-root", flags.data_roots,
+                 "Allowed root of the paths in specs (repeatable; the artifact root is always allowed): "
+                 "a task naming a path outside them, symbolic links followed, fails. None: paths are not checked")
+      ->envname("ECGBENCH_DATA_ROOTS")
+      ->delimiter(':')
+      ->allow_extra_args(false);
   app.add_option("--gloo-host", flags.gloo_host,
                  "Address (or host name) this worker's Gloo ranks listen on and tell their peers; "
                  "the pod or host IP when ranks span machines")

@@ -22,6 +22,7 @@
 #include "spdlog/spdlog.h"
 #include "worker/agent/agent.h"
 #include "worker/agent/http_endpoint.h"
+#include "worker/agent/path_guard.h"
 #include "worker/agent/worker_routes.h"
 #include "worker/agent/stage_registry.h"
 #include "worker/agent/worker_metrics.h"
@@ -103,8 +104,8 @@ int RunWorker(const WorkerFlags& flags) {
     std::fprintf(stderr, "ecgbench-worker: %s\n", std::string(labels.status().message()).c_str());
     return kExitBadFlags;
   }
-  if (flags.cpus < 1 || flags.shutdown_grace_ms < 0) {
-    std::fprintf(stderr, "ecgbench-worker: --cpus must be >= 1 and --shutdown-grace-ms >= 0\n");
+  if (flags.cpus < 1 || flags.shutdown_grace_ms < 0 || flags.stuck_runner_ms < 1) {
+    std::fprintf(stderr, "ecgbench-worker: --cpus must be >= 1, --shutdown-grace-ms >= 0 and --stuck-runner-ms >= 1\n");
     return kExitBadFlags;
   }
 
@@ -141,6 +142,14 @@ int RunWorker(const WorkerFlags& flags) {
   stage_options.evaluate.artifact_root = flags.artifact_root;
   stage_options.score.artifact_root = flags.artifact_root;
   stage_options.rag.artifact_root = flags.artifact_root;
+  auto path_policy = WorkerPathPolicy(flags.data_roots, flags.artifact_root);
+  if (!path_policy.ok()) return Fatal(std::string(path_policy.status().message()));
+  stage_options.path_policy = *std::move(path_policy);
+  if (stage_options.path_policy == nullptr) {
+    spdlog::warn("no --data-root: the paths in specs are not checked (a spec may name any file this worker can read)");
+  } else {
+    spdlog::info("paths in specs must lie under {}", stage_options.path_policy->RootsText());
+  }
   if (absl::Status s = RegisterBuiltinStages(registry, stage_options); !s.ok()) return Fatal(s.ToString());
 
   AgentOptions options;
@@ -163,6 +172,12 @@ int RunWorker(const WorkerFlags& flags) {
   options.metrics_address = metrics_address;
   options.work_root = flags.work_dir;
   options.metrics = &metrics;
+  options.stuck_runner_wait = absl::Milliseconds(flags.stuck_runner_ms);
+  options.on_stuck_runner = [](const std::string& label) {
+    spdlog::critical("{}: exiting with code {} so that the supervisor restarts the worker", label, kExitStuckRunner);
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitStuckRunner);
+  };
   Agent agent(std::move(options), &registry, common::RealClock::Get());
   spdlog::info("ecgbench-worker {} ({}): {} cpus, {} MiB, LibTorch {}, coordinator {}",
                ECGBENCH_VERSION, flags.name, flags.cpus, flags.memory_bytes >> 20,
@@ -194,7 +209,7 @@ int RunWorker(const WorkerFlags& flags) {
     // Runner threads are still running: the Agent cannot be destroyed safely.
     Fatal(run_status.ToString());
     spdlog::shutdown();
-    std::_Exit(kExitFatal);
+    std::_Exit(kExitStuckRunner);
   }
   if (!run_status.ok()) return Fatal(run_status.ToString());
   return kExitOk;

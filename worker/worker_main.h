@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -15,6 +16,9 @@ namespace ecgbench::worker {
 inline constexpr int kExitOk = 0;        // clean shutdown
 inline constexpr int kExitFatal = 1;     // fatal error (message on stderr)
 inline constexpr int kExitBadFlags = 2;  // bad command line
+// A task's runner did not return after it was cancelled (--stuck-runner-ms while serving, 5 s after
+// the shutdown grace): threads cannot be killed, so the process exits for its supervisor to restart.
+inline constexpr int kExitStuckRunner = 3;
 
 struct WorkerFlags {
   std::string coordinator = "127.0.0.1:50051";
@@ -26,9 +30,14 @@ struct WorkerFlags {
   std::string metrics_port_file;
   int64_t stall_seconds = 1800;  // /livez fails when a running task is silent this long
   int64_t shutdown_grace_ms = 30000;
+  // A runner cancelled while serving (coordinator cancel, lost lease) that has not returned after
+  // this long makes the worker exit with kExitStuckRunner.
+  int64_t stuck_runner_ms = 60000;
   std::string log_level = "info";
   std::string work_dir = ".ecgbench/work";
   std::string artifact_root = ".ecgbench/artifacts";
+  // --data-root: the roots spec paths must lie under (with artifact_root); empty: not checked.
+  std::vector<std::string> data_roots;
   // The address this worker's Gloo ranks tell their peers (multi-rank CPU training across machines:
   // the pod or host IP). The default keeps collectives on loopback (one machine).
   std::string gloo_host = "127.0.0.1";

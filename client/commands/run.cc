@@ -1,4 +1,5 @@
-// `ecgbench run SPEC [--workers N] [--state-dir DIR] [--keep-running]`: see client/embedded/.
+// `ecgbench run SPEC [--workers N] [--state-dir DIR] [--keep-running] [--data-root DIR]...`: see
+// client/embedded/.
 #include <memory>
 
 #include "client/commands/commands.h"
@@ -18,6 +19,12 @@ void AddRunCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   cmd->add_flag("--plain", o->plain, "Plain lines even on a terminal");
   cmd->add_option("--bin-dir", o->bin_dir,
                   "Where ecgbench-coordinator and ecgbench-worker are (default: next to ecgbench, then PATH)");
+  cmd->add_option("--data-root", o->data_roots,
+                  "Confine the paths in the spec to this folder (repeatable; relative paths are taken under the "
+                  "first). Default: not confined")
+      ->envname("ECGBENCH_DATA_ROOTS")
+      ->delimiter(':')
+      ->allow_extra_args(false);
   cmd->callback([&ctx, action, o] { *action = [&ctx, o] { return RunEmbedded(ctx, *o); }; });
 }
 

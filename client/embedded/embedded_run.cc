@@ -108,6 +108,7 @@ int RunEmbedded(CommandContext& ctx, const EmbeddedRunOptions& o) {
   cluster_options.cpus_per_worker =
       CpusPerWorker(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), o.workers);
   cluster_options.bin_dir = o.bin_dir;
+  cluster_options.data_roots = o.data_roots;
   // Warnings of the running cluster (a worker that exited) go through the watcher's display.
   std::ostringstream warnings;
   auto cluster = LocalCluster::Start(cluster_options, interrupted, &warnings);

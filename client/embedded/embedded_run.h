@@ -24,6 +24,8 @@ struct EmbeddedRunOptions {
   bool keep_running = false;  // after the experiment ends, serve until Ctrl-C
   bool plain = false;         // plain lines even on a terminal
   std::string bin_dir;        // where ecgbench-coordinator/-worker are (default: next to ecgbench)
+  // --data-root: passed to the local coordinator and workers; empty: spec paths are not confined.
+  std::vector<std::string> data_roots;
 };
 
 int RunEmbedded(CommandContext& ctx, const EmbeddedRunOptions& options);

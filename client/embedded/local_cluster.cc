@@ -56,6 +56,14 @@ void AppendBanner(const std::string& log) {
   f << "==== ecgbench run, " << common::RealClock::Get()->NowUnixMs() << " ms since epoch ====\n";
 }
 
+// "--data-root R" for each root, after the child's other flags.
+void AppendDataRoots(const std::vector<std::string>& roots, std::vector<std::string>* args) {
+  for (const std::string& root : roots) {
+    args->push_back("--data-root");
+    args->push_back(root);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> FindBinary(const std::string& name, const std::string& dir) {
@@ -149,13 +157,12 @@ absl::Status LocalCluster::StartCoordinator(const std::string& binary, const std
   ::unlink(port_file.c_str());  // a stale file from an earlier run must not be mistaken for ours
   ::unlink((dir_ + "/coordinator.metrics.port").c_str());
   AppendBanner(log);
-  ECGBENCH_ASSIGN_OR_RETURN(
-      coordinator_,
-      common::ChildProcess::Spawn({binary, "--listen", "127.0.0.1:0", "--port-file", port_file, "--db",
-                                   dir_ + "/coordinator.db", "--metrics-listen", "127.0.0.1:0",
-                                   "--metrics-port-file", dir_ + "/coordinator.metrics.port", "--auth-tokens",
-                                   dir_ + "/auth/tokens"},
-                                  {}, log));
+  std::vector<std::string> args = {binary, "--listen", "127.0.0.1:0", "--port-file", port_file, "--db",
+                                    dir_ + "/coordinator.db", "--metrics-listen", "127.0.0.1:0",
+                                    "--metrics-port-file", dir_ + "/coordinator.metrics.port", "--auth-tokens",
+                                    dir_ + "/auth/tokens"};
+  AppendDataRoots(options_.data_roots, &args);
+  ECGBENCH_ASSIGN_OR_RETURN(coordinator_, common::ChildProcess::Spawn(args, {}, log));
   common::Clock* clock = common::RealClock::Get();
   const int64_t deadline = clock->NowMonotonicMs() + options_.startup_timeout_ms;
   int port = 0;
@@ -200,11 +207,12 @@ absl::Status LocalCluster::StartWorkers(const std::string& binary) {
     const std::string log = absl::StrCat(dir_, "/logs/worker-", i, ".log");
     ::unlink(metrics_port_file.c_str());
     AppendBanner(log);
-    auto child = common::ChildProcess::Spawn(
-        {binary, "--coordinator", address_, "--name", name, "--cpus", absl::StrCat(options_.cpus_per_worker),
-         "--metrics-listen", "127.0.0.1:0", "--metrics-port-file", metrics_port_file, "--token-file",
-         dir_ + "/auth/worker.token"},
-        {}, log);
+    std::vector<std::string> args = {binary, "--coordinator", address_, "--name", name, "--cpus",
+                                      absl::StrCat(options_.cpus_per_worker), "--metrics-listen", "127.0.0.1:0",
+                                      "--metrics-port-file", metrics_port_file, "--token-file",
+                                      dir_ + "/auth/worker.token"};
+    AppendDataRoots(options_.data_roots, &args);
+    auto child = common::ChildProcess::Spawn(args, {}, log);
     if (!child.ok()) {
       Stop();
       return child.status();

@@ -36,6 +36,9 @@ struct LocalClusterOptions {
   int startup_timeout_ms = 30000;  // coordinator port file and channel
   int stop_grace_ms = 10000;       // SIGTERM -> SIGKILL
   std::string bin_dir;             // searched first for the binaries, then PATH
+  // Passed as --data-root to the coordinator and every worker (docs/security.md); empty: the paths
+  // in specs are not confined (the local user's own files).
+  std::vector<std::string> data_roots;
 };
 
 // `dir/name` when it is an executable file, else the first match on PATH; NotFound naming both.

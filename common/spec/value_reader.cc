@@ -51,7 +51,12 @@ bool IsBoolText(std::string_view s) {
 std::string Quote(std::string_view text) {
   std::string out = "\"";
   const bool truncate = text.size() > kMaxQuotedChars;
-  if (truncate) text = text.substr(0, kMaxQuotedChars - 3);
+  if (truncate) {
+    // Cut at a character boundary: never between the bytes of one UTF-8 sequence.
+    size_t end = kMaxQuotedChars - 3;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
   for (char c : text) {
     switch (c) {
       case '"':

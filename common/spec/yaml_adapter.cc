@@ -1,8 +1,11 @@
 // yaml-cpp -> SpecNode. The only file of the project that catches yaml-cpp exceptions.
 #include "common/spec/yaml_adapter.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <sstream>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,6 +22,49 @@ std::string JoinKey(const std::string& path, const std::string& key) {
 // Errors about the document itself name "spec".
 std::string PathOrSpec(const std::string& path) { return path.empty() ? "spec" : path; }
 
+// The first byte of `text` that YAML text may not hold: one that is not part of well-formed UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF included), or a control character
+// other than tab, LF and CR (YAML's printable set). yaml-cpp passes bad UTF-8 through and reads
+// text with NUL bytes as UTF-16/32, and the spec's strings end up in protobuf string fields,
+// which must be UTF-8. `*what` says which; npos when the text is clean.
+size_t FirstBadByte(std::string_view text, const char** what) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+        *what = "control character";
+        return i;
+      }
+      ++i;
+      continue;
+    }
+    *what = "invalid UTF-8";
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k) {
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 std::string KindName(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Sequence:
@@ -29,6 +75,43 @@ std::string KindName(const YAML::Node& node) {
       return "null";
   }
 }
+
+// Event handler that records where each document starts (and the mark of the second one's root
+// node) without building nodes or expanding aliases. stalled(): the last document started where
+// the previous one did, i.e. the parser made no progress.
+class DocumentScan : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts_.push_back(mark);
+    root_pending_ = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { Node(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+  const std::vector<YAML::Mark>& starts() const { return starts_; }
+  const YAML::Mark& second_root() const { return second_root_; }
+  bool stalled() const { return starts_.size() > 1 && starts_.back().pos == starts_[starts_.size() - 2].pos; }
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (root_pending_ && starts_.size() == 2) second_root_ = mark;
+    root_pending_ = false;
+  }
+
+  std::vector<YAML::Mark> starts_;
+  YAML::Mark second_root_ = YAML::Mark::null_mark();
+  bool root_pending_ = false;
+};
 
 class Converter {
  public:
@@ -156,9 +239,33 @@ absl::StatusOr<SpecNode> ParseYamlTree(std::string_view text, const std::string&
                             limits.max_text_bytes, " bytes"));
     return diag.ToStatus();
   }
-  std::vector<YAML::Node> documents;
+  const char* what = "";
+  if (const size_t bad = FirstBadByte(text, &what); bad != std::string_view::npos) {
+    const size_t newline = bad == 0 ? std::string_view::npos : text.rfind('\n', bad - 1);
+    const size_t column = newline == std::string_view::npos ? bad + 1 : bad - newline;
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+    diag.Error("spec", line,
+               absl::StrCat(what, " at column ", column, " (byte 0x",
+                            absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2), ")"));
+    return diag.ToStatus();
+  }
+  // The documents are counted with an event pass first, then the single one is loaded:
+  // YAML::LoadAll of yaml-cpp 0.7 loops forever, allocating, on input such as "," (it keeps
+  // returning an empty document without consuming the token; jbeder/yaml-cpp#1040).
+  DocumentScan scan;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(scan)) {
+      if (scan.stalled()) {
+        const YAML::Mark& at = scan.starts().back();
+        const char c = static_cast<size_t>(at.pos) < text.size() ? text[static_cast<size_t>(at.pos)] : ' ';
+        return absl::InvalidArgumentError(absl::StrCat(file_name, ":", at.line + 1, ":", at.column + 1,
+                                                       ": YAML syntax error: unexpected '", std::string(1, c), "'"));
+      }
+    }
+    if (scan.starts().size() == 1) document = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         file_name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": YAML syntax error: ", e.msg));
@@ -166,16 +273,16 @@ absl::StatusOr<SpecNode> ParseYamlTree(std::string_view text, const std::string&
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": YAML error: ", e.what()));
   }
   SpecNode root;
-  if (documents.empty()) return root;
-  if (documents.size() > 1) {
-    const YAML::Mark mark = documents[1].Mark();
+  if (scan.starts().empty()) return root;
+  if (scan.starts().size() > 1) {
+    const YAML::Mark& mark = scan.second_root();
     diag.Error("spec", mark.is_null() ? 1 : mark.line + 1,
-               absl::StrCat("expected one YAML document, got ", documents.size()));
+               absl::StrCat("expected one YAML document, got ", scan.starts().size()));
     return diag.ToStatus();
   }
   try {
     Converter converter(limits, &diag);
-    converter.Convert(documents[0], "", 0, 1, &root);
+    converter.Convert(document, "", 0, 1, &root);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": YAML error: ", e.what()));
   }

@@ -22,6 +22,8 @@ struct YamlLimits {
 // Parses exactly one YAML document. Errors (InvalidArgument):
 //   spec.yaml:7:3: YAML syntax error: <yaml-cpp message>
 //   <key path>: <reason> (spec.yaml:<line>)   for limits, duplicate keys and non-string keys
+//   spec: invalid UTF-8 at column 7 (byte 0xff) (spec.yaml:3)   (also "control character": YAML
+//   text holds no control characters other than tab, LF and CR)
 // An empty document yields a null node. Thread-safe (no shared state).
 absl::StatusOr<SpecNode> ParseYamlTree(std::string_view text, const std::string& file_name,
                                        const YamlLimits& limits = YamlLimits());

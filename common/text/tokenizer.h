@@ -53,5 +53,8 @@ class Tokenizer {
 // Errors name the file and the field: NotFound, InvalidArgument (malformed or unsupported, e.g.
 // "tokenizer.json: field \"model.type\": Unigram is not supported (BPE only)").
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path);
+// The text of a tokenizer.json (what LoadTokenizer does with the file's contents); `source` names
+// it in errors. Used by the fuzz target of the tokenizer.json loader.
+absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerJson(std::string_view json_text, const std::string& source);
 
 }  // namespace ecgbench::common::text

@@ -60,7 +60,9 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
 # tini as PID 1 forwards SIGTERM (docker stop) to the coordinator and reaps zombies.
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/ecgbench-coordinator"]
 # TLS and bearer tokens are required off loopback: mount the certificate, its key and CA at
-# /etc/ecgbench/tls and the token file at /etc/ecgbench/tokens (docs/deploy-containers.md).
+# /etc/ecgbench/tls and the token file at /etc/ecgbench/tokens (docs/deploy-containers.md). So are
+# roots for the paths in specs: the workers' data (/data), models (/models) and artifacts.
 CMD ["--listen=0.0.0.0:50051", "--metrics-listen=0.0.0.0:9100", "--db=/var/lib/ecgbench/db/coordinator.db", \
      "--tls-cert=/etc/ecgbench/tls/tls.crt", "--tls-key=/etc/ecgbench/tls/tls.key", \
-     "--auth-tokens=/etc/ecgbench/tokens/tokens"]
+     "--auth-tokens=/etc/ecgbench/tokens/tokens", \
+     "--data-root=/data", "--data-root=/models", "--data-root=/var/lib/ecgbench/artifacts"]

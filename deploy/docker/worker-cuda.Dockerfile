@@ -95,6 +95,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # its tasks within --shutdown-grace-ms (give `docker stop -t` at least that long).
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/ecgbench-worker"]
 # The coordinator serves TLS and requires a bearer token (role worker): mount its CA at
-# /etc/ecgbench/tls and the token at /etc/ecgbench/tokens (docs/security.md).
+# /etc/ecgbench/tls and the token at /etc/ecgbench/tokens (docs/security.md). Spec paths must lie
+# under /data, /models (mount the data sets and models there) or the artifact root.
 CMD ["--metrics-listen=0.0.0.0:9101", "--work-dir=/var/lib/ecgbench/work", "--artifact-root=/var/lib/ecgbench/artifacts", \
-     "--tls-ca=/etc/ecgbench/tls/ca.crt", "--token-file=/etc/ecgbench/tokens/worker.token"]
+     "--tls-ca=/etc/ecgbench/tls/ca.crt", "--token-file=/etc/ecgbench/tokens/worker.token", \
+     "--data-root=/data", "--data-root=/models"]

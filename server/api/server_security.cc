@@ -42,6 +42,17 @@ absl::Status CheckSecurityPolicy(const std::string& listen, const SecurityOption
   return absl::OkStatus();
 }
 
+absl::Status CheckPathConfinementPolicy(const std::string& listen, const SecurityOptions& options) {
+  if (options.data_roots.empty() && !options.allow_any_path && !IsLoopbackListenAddress(listen)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--listen ", listen,
+        " is reachable from other machines but no --data-root was given: a spec could make the workers read any "
+        "file they can. Give --data-root DIR for each data, model and artifact folder (see docs/security.md), "
+        "listen on 127.0.0.1, or pass --allow-any-path to accept this"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> BuildServerCredentials(const SecurityOptions& options) {
   if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
   ECGBENCH_ASSIGN_OR_RETURN(std::string cert, common::ReadPemFile(options.tls_cert_file, "--tls-cert"));

@@ -43,7 +43,9 @@ absl::Status Manager::Recover() {
   stages_.clear();
   tasks_.clear();
   attempts_.clear();
+  for (auto& [id, w] : workers_) w->work_cv->SignalAll();  // waiters re-check against the new state
   workers_.clear();
+  workers_generation_++;
   kv_.clear();
   pending_tasks_.clear();
   next_submit_seq_ = 1;
@@ -89,7 +91,7 @@ absl::Status Manager::Recover() {
   for (auto& [id, t] : tasks_) {
     if (t.state() != v1::STATE_PENDING) continue;
     auto st = stages_.find(t.stage_id());
-    if (st != stages_.end() && StageReadyLocked(st->second)) pending_tasks_.insert(id);
+    if (st != stages_.end() && StageReadyLocked(st->second)) pending_tasks_.insert(PendingKeyOf(t));
   }
   spdlog::info("recovered {} experiments, {} tasks ({} pending), {} workers from the store", experiments_.size(),
                tasks_.size(), pending_tasks_.size(), workers_.size());
@@ -122,9 +124,10 @@ absl::Status Manager::CommitLocked(Tx& tx) {
   if (!tx.batch.kv.empty()) kv_cv_.SignalAll();
   for (auto& [worker_id, assignment] : tx.deliveries) {
     auto it = workers_.find(worker_id);
-    if (it != workers_.end()) it->second->mailbox.push_back(std::move(assignment));
+    if (it == workers_.end()) continue;
+    it->second->mailbox.push_back(std::move(assignment));
+    it->second->work_cv->SignalAll();
   }
-  if (!tx.deliveries.empty()) work_cv_.SignalAll();
   if (listener_) {
     for (const auto& p : tx.placed) listener_->OnTaskPlaced(p.stage_kind, p.latency_ms);
     for (const auto& e : tx.attempt_ends) listener_->OnAttemptEnded(e.stage_kind, e.outcome);
@@ -178,7 +181,7 @@ void Manager::SetTaskState(Tx& tx, store::TaskRecord& t, v1::State s, const std:
   if (t.state() == s && msg.empty()) return;
   t.set_state(s);
   tx.tasks.insert(t.id());
-  if (s != v1::STATE_PENDING) pending_tasks_.erase(t.id());
+  if (s != v1::STATE_PENDING) pending_tasks_.erase(PendingKeyOf(t));
   AddEventLocked(tx, t.experiment_id(), StateEvent("task", t.id(), s, msg));
 }
 
@@ -190,7 +193,7 @@ bool Manager::ExperimentTerminalLocked(const std::string& id) {
 void Manager::StopWaiters() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;
-  work_cv_.SignalAll();
+  for (auto& [id, w] : workers_) w->work_cv->SignalAll();
   kv_cv_.SignalAll();
   news_cv_.SignalAll();
 }

@@ -14,16 +14,19 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/security/path_policy.h"
 #include "common/util/clock.h"
 #include "ecgbench/v1/coordinator.pb.h"
 #include "ecgbench/v1/worker.pb.h"
 #include "server/experiments/manager_listener.h"
+#include "server/scheduler/scheduler.h"
 #include "server/store/store.h"
 
 namespace ecgbench::server {
@@ -37,6 +40,9 @@ struct ManagerOptions {
   int max_acquire_wait_ms = 10000;   // cap on AcquireTask long-polls
   int retry_backoff_base_ms = 1000;  // backoff after the n-th failure: base * 2^(n-1), capped
   int retry_backoff_max_ms = 60000;
+  // Roots the paths in specs must lie under (--data-root; common/security/spec_paths.h): Submit
+  // refuses other paths and stores relative ones made absolute. Default: unconfined.
+  common::PathPolicy path_policy;
 };
 
 struct SubmitResult {
@@ -105,6 +111,9 @@ class Manager {
  private:
   struct WorkerRuntime;
   struct Tx;
+  // A pending task's place in the queue: (-priority, order, id), the order ScheduledBefore gives.
+  using PendingKey = std::tuple<int, uint64_t, std::string>;
+  static PendingKey PendingKeyOf(const store::TaskRecord& t) { return {-t.priority(), t.order(), t.id()}; }
 
   // All helpers below REQUIRE mu_ held.
   absl::Status CommitLocked(Tx& tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -162,7 +171,17 @@ class Manager {
   std::map<std::string, store::AttemptRecord> attempts_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<WorkerRuntime>> workers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<std::string, std::string>> kv_ ABSL_GUARDED_BY(mu_);  // attempt -> key -> value
-  std::set<std::string> pending_tasks_ ABSL_GUARDED_BY(mu_);  // PENDING tasks of ready stages
+  // PENDING tasks of ready stages in scheduling order, so a pass over a full cluster stops early.
+  std::set<PendingKey> pending_tasks_ ABSL_GUARDED_BY(mu_);
+  // ScheduleLocked's view of the ACTIVE workers in id order (sched_runtimes_ parallel to it),
+  // rebuilt only when the set of workers changes (workers_generation_ moves on registration, loss,
+  // deregistration and Recover); free resources are refreshed on every pass. Saves copying every
+  // worker's id and stage kinds on every submission and completion.
+  std::vector<SchedWorker> sched_workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<WorkerRuntime*> sched_runtimes_ ABSL_GUARDED_BY(mu_);
+  uint64_t workers_generation_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t sched_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  SchedTask sched_task_ ABSL_GUARDED_BY(mu_);  // scratch: its strings keep their capacity
   std::map<std::string, int64_t> last_progress_event_ms_ ABSL_GUARDED_BY(mu_);
   uint64_t next_submit_seq_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -170,7 +189,7 @@ class Manager {
   int64_t last_event_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_log_seq_ ABSL_GUARDED_BY(mu_) = 0;
   absl::CondVar news_cv_;      // new events or logs
-  absl::CondVar work_cv_;      // new assignments in some worker's mailbox
+  // New assignments wake only their worker's AcquireTask: WorkerRuntime::work_cv.
   absl::CondVar kv_cv_;        // new KV entries
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/security/spec_paths.h"
 #include "common/spec/plan.h"
 #include "common/util/ids.h"
 #include "common/util/status_macros.h"
@@ -124,6 +125,7 @@ absl::StatusOr<SubmitResult> Manager::Submit(const v1::SubmitExperimentRequest& 
   const std::string file_name = req.spec_name().empty() ? "spec.yaml" : req.spec_name();
   auto plan = common::PlanExperiment(req.spec_yaml(), file_name);
   if (!plan.ok()) return plan.status();
+  ECGBENCH_RETURN_IF_ERROR(common::ConfinePlanPaths(options_.path_policy, &*plan));
 
   absl::MutexLock lock(&mu_);
   if (!req.request_id().empty() && !req.validate_only()) {

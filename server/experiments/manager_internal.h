@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,6 +22,10 @@ struct Manager::WorkerRuntime {
   int64_t free_memory_bytes = 0;
   std::vector<std::string> free_gpus;
   std::deque<v1::Assignment> mailbox;          // placed, not yet handed out by AcquireTask
+  // Signalled when the mailbox gets an assignment or the worker stops being live: only this
+  // worker's long-polls wake (one condition for all of them woke every worker per placement).
+  // Shared so that a waiter keeps it alive across Recover(), which replaces the runtimes.
+  std::shared_ptr<absl::CondVar> work_cv = std::make_shared<absl::CondVar>();
   std::vector<v1::WorkerCommand> commands;     // returned with the next heartbeat
   std::map<std::pair<std::string, int>, int64_t> assigned;  // (attempt, rank) -> last seen (monotonic ms)
 

@@ -27,10 +27,12 @@ void Manager::MarkStagesReadyLocked(Tx& tx, const store::RunRecord& run) {
     if (st.state() != v1::STATE_PENDING || !StageReadyLocked(st)) continue;
     for (const auto& tid : st.task_ids()) {
       store::TaskRecord& t = tasks_.at(tid);
-      if (t.state() != v1::STATE_PENDING || pending_tasks_.count(tid)) continue;
+      if (t.state() != v1::STATE_PENDING) continue;
+      PendingKey key = PendingKeyOf(t);
+      if (pending_tasks_.count(key)) continue;
       t.set_ready_unix_ms(now);
       tx.tasks.insert(tid);
-      pending_tasks_.insert(tid);
+      pending_tasks_.insert(std::move(key));
     }
   }
 }
@@ -72,24 +74,38 @@ v1::Assignment Manager::AssignmentLocked(const store::TaskRecord& t, const store
 
 void Manager::ScheduleLocked(Tx& tx) {
   if (pending_tasks_.empty()) return;
-  std::vector<SchedWorker> workers;
-  for (const auto& [id, w] : workers_) {
-    if (w->rec.state() != v1::WORKER_STATE_ACTIVE) continue;
-    SchedWorker sw;
-    sw.id = id;
-    sw.free_cpus = w->free_cpus;
-    sw.free_memory_bytes = w->free_memory_bytes;
-    sw.free_gpu_uuids = w->free_gpus;
-    sw.stage_kinds.assign(w->rec.stage_kinds().begin(), w->rec.stage_kinds().end());
-    workers.push_back(std::move(sw));
+  if (sched_generation_ != workers_generation_) {
+    sched_workers_.clear();
+    sched_runtimes_.clear();
+    for (const auto& [id, w] : workers_) {
+      if (w->rec.state() != v1::WORKER_STATE_ACTIVE) continue;
+      SchedWorker& sw = sched_workers_.emplace_back();
+      sw.id = id;
+      sw.stage_kinds.assign(w->rec.stage_kinds().begin(), w->rec.stage_kinds().end());
+      sched_runtimes_.push_back(w.get());
+    }
+    sched_generation_ = workers_generation_;
   }
-  if (workers.empty()) return;
-  std::vector<SchedTask> tasks;
-  tasks.reserve(pending_tasks_.size());
-  for (const auto& tid : pending_tasks_) {
-    const store::TaskRecord& t = tasks_.at(tid);
-    SchedTask s;
-    s.id = tid;
+  bool any_free = false;  // every rank takes at least one core
+  for (size_t i = 0; i < sched_workers_.size(); ++i) {
+    const WorkerRuntime& w = *sched_runtimes_[i];
+    SchedWorker& sw = sched_workers_[i];
+    sw.free_cpus = w.free_cpus;
+    sw.free_memory_bytes = w.free_memory_bytes;
+    if (!sw.free_gpu_uuids.empty() || !w.free_gpus.empty()) sw.free_gpu_uuids = w.free_gpus;
+    sw.accepting = true;
+    any_free = any_free || w.free_cpus >= 1;
+  }
+  if (!any_free) return;
+  const int64_t now_unix = clock_->NowUnixMs();
+  // Tasks in policy order (pending_tasks_ is sorted that way) until no worker has a free core.
+  SchedulePass pass(&sched_workers_, now_unix, /*sorted_by_id=*/true);  // workers_ is a sorted map
+  std::vector<Placement> placements;
+  for (const PendingKey& key : pending_tasks_) {
+    if (pass.Exhausted()) break;
+    const store::TaskRecord& t = tasks_.at(std::get<2>(key));
+    SchedTask& s = sched_task_;
+    s.id = t.id();
     s.stage_kind = stages_.at(t.stage_id()).kind();
     s.priority = t.priority();
     s.order = t.order();
@@ -98,11 +114,11 @@ void Manager::ScheduleLocked(Tx& tx) {
     s.gpus_per_rank = t.gpus_per_rank();
     s.memory_per_rank = t.memory_bytes_per_rank();
     s.not_before_ms = t.not_before_unix_ms();
-    tasks.push_back(std::move(s));
+    Placement p;
+    if (pass.Offer(s, &p)) placements.push_back(std::move(p));
   }
-  const int64_t now_unix = clock_->NowUnixMs();
   const int64_t now_mono = clock_->NowMonotonicMs();
-  for (Placement& p : Schedule(std::move(workers), std::move(tasks), now_unix)) {
+  for (Placement& p : placements) {
     store::TaskRecord& t = tasks_.at(p.task_id);
     store::StageRecord& st = stages_.at(t.stage_id());
     store::RunRecord& run = runs_.at(t.run_id());
@@ -197,7 +213,7 @@ void Manager::HandleAttemptFailureLocked(Tx& tx, store::TaskRecord& t, const std
     t.set_not_before_unix_ms(0);
     t.set_ready_unix_ms(clock_->NowUnixMs());
     SetTaskState(tx, t, v1::STATE_PENDING, absl::StrCat("attempt ", t.attempts_started(), " preempted (", error, "); re-queued"));
-    pending_tasks_.insert(t.id());
+    pending_tasks_.insert(PendingKeyOf(t));
     return;
   }
   tx.attempt_ends.push_back({kind, "failed"});
@@ -212,7 +228,7 @@ void Manager::HandleAttemptFailureLocked(Tx& tx, store::TaskRecord& t, const std
     SetTaskState(tx, t, v1::STATE_PENDING,
                  absl::StrCat("attempt ", t.attempts_started(), " failed: ", error, "; retry ", t.failures() + 1, "/",
                               t.max_attempts(), " in ", backoff / 1000.0, " s"));
-    pending_tasks_.insert(t.id());
+    pending_tasks_.insert(PendingKeyOf(t));
     return;
   }
   SetTaskState(tx, t, v1::STATE_FAILED,
@@ -312,10 +328,12 @@ void Manager::ExpireLeasesLocked(Tx& tx) {
                                            (now - w->last_heartbeat_mono_ms) / 1000.0, " s");
       spdlog::warn("{}", why);
       w->rec.set_state(v1::WORKER_STATE_LOST);
+      workers_generation_++;
       tx.workers.insert(id);
       FailWorkerAssignmentsLocked(tx, id, why);
       w->mailbox.clear();
       w->commands.clear();
+      w->work_cv->SignalAll();  // its long-polls end with NOT_FOUND
       continue;
     }
     // Assignments the worker never confirmed (lost in transit, or placed just before a restart).

@@ -40,6 +40,7 @@ absl::StatusOr<v1::RegisterWorkerResponse> Manager::RegisterWorker(const v1::Reg
   w.rec.clear_stage_kinds();
   for (const auto& k : req.stage_kinds()) w.rec.add_stage_kinds(k);
   w.rec.set_state(v1::WORKER_STATE_ACTIVE);
+  workers_generation_++;
   w.rec.set_registered_unix_ms(clock_->NowUnixMs());
   w.rec.set_last_heartbeat_unix_ms(clock_->NowUnixMs());
   w.rec.set_version(req.version());
@@ -123,7 +124,9 @@ absl::StatusOr<std::optional<v1::Assignment>> Manager::AcquireTask(const std::st
       return std::optional<v1::Assignment>(std::move(a));
     }
     if (stopping_) return absl::UnavailableError("coordinator is shutting down");
-    if (work_cv_.WaitWithDeadline(&mu_, deadline)) return std::optional<v1::Assignment>();
+    // Holds the condition alive even if Recover() replaces the runtime meanwhile.
+    const std::shared_ptr<absl::CondVar> cv = w.work_cv;
+    if (cv->WaitWithDeadline(&mu_, deadline)) return std::optional<v1::Assignment>();
   }
 }
 
@@ -260,6 +263,18 @@ absl::Status Manager::FailTask(const v1::FailTaskRequest& req) {
                                          req.error().empty() ? "no error message" : req.error());
   EndAttemptLocked(tx, *t, req.preempted() ? v1::STATE_CANCELLED : v1::STATE_FAILED, error);
   last_progress_event_ms_.erase(t->id());
+  if (req.preempted()) {
+    // Workers release tasks as preempted only while they shut down (SIGTERM): place nothing new
+    // on this one, or the task just released would go straight back to it.
+    WorkerRuntime& w = *workers_.at(req.worker_id());
+    if (w.rec.state() == v1::WORKER_STATE_ACTIVE) {
+      spdlog::info("worker {} ({}) is shutting down (it released a task as preempted): draining it", w.rec.name(),
+                   req.worker_id());
+      w.rec.set_state(v1::WORKER_STATE_DRAINING);
+      tx.workers.insert(req.worker_id());
+      ++workers_generation_;
+    }
+  }
   HandleAttemptFailureLocked(tx, *t, error, req.retryable(), req.preempted());
   ScheduleLocked(tx);
   return CommitLocked(tx);
@@ -284,8 +299,10 @@ absl::Status Manager::DeregisterWorker(const std::string& worker_id) {
     HandleAttemptFailureLocked(tx, t, why, /*retryable=*/true, /*preempted=*/true);
   }
   w.rec.set_state(v1::WORKER_STATE_GONE);
+  workers_generation_++;
   w.mailbox.clear();
   w.commands.clear();
+  w.work_cv->SignalAll();  // its long-polls end with NOT_FOUND
   tx.workers.insert(worker_id);
   spdlog::info("worker {} ({}) deregistered", w.rec.name(), worker_id);
   ScheduleLocked(tx);

@@ -23,6 +23,7 @@ using sqlite::Statement;
 using sqlite::StatementScope;
 
 constexpr int kBusyTimeoutMs = 5000;
+constexpr int kCheckpointPages = 1000;  // SQLite's own default threshold (about 4 MB of WAL)
 constexpr char kMemoryPath[] = ":memory:";
 
 absl::Status CheckId(const std::string& id, absl::string_view what) {
@@ -119,15 +120,22 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   ECGBENCH_ASSIGN_OR_RETURN(int version, sqlite::Migrate(db));
   auto statements = std::make_unique<sqlite::StoreStatements>();
   ECGBENCH_RETURN_IF_ERROR(statements->Prepare(db));
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
+  if (path != kMemoryPath) {
+    ECGBENCH_ASSIGN_OR_RETURN(checkpointer, sqlite::WalCheckpointer::Start(path, kCheckpointPages));
+    checkpointer->Hook(db.get());
+  }
   spdlog::debug("{}: store open (schema version {})", path, version);
   return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(db), version, std::move(statements)));
+      new SqliteStore(std::move(db), version, std::move(statements), std::move(checkpointer)));
 }
 
 SqliteStore::SqliteStore(sqlite::Connection db, int schema_version,
-                         std::unique_ptr<sqlite::StoreStatements> statements)
+                         std::unique_ptr<sqlite::StoreStatements> statements,
+                         std::unique_ptr<sqlite::WalCheckpointer> checkpointer)
     : schema_version_(schema_version),
       path_(db.path()),
+      checkpointer_(std::move(checkpointer)),
       db_(std::move(db)),
       statements_(std::move(statements)) {}
 

@@ -1,6 +1,7 @@
 // SqliteStore: the Store (server/store/store.h) on one SQLite file in WAL mode. Open sets
 // journal_mode=WAL, synchronous=NORMAL, foreign_keys=ON and a busy timeout, migrates the schema
-// (server/store/schema.h) and prepares every statement once; calls reuse them.
+// (server/store/schema.h) and prepares every statement once; calls reuse them. WAL checkpoints
+// run on a background thread (server/store/wal_checkpointer.h), never inside a Commit.
 //
 // Thread-safe: every call takes one mutex. Commit runs BEGIN IMMEDIATE ... COMMIT and rolls back
 // on any error, so a failed Commit leaves both the database and the batch unchanged (seq numbers
@@ -21,6 +22,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "server/store/sqlite_statement.h"
+#include "server/store/wal_checkpointer.h"
 #include "server/store/store.h"
 
 namespace ecgbench::server {
@@ -48,8 +50,8 @@ class SqliteStore final : public Store {
   const std::string& path() const { return path_; }
 
  private:
-  SqliteStore(sqlite::Connection db, int schema_version,
-              std::unique_ptr<sqlite::StoreStatements> statements);
+  SqliteStore(sqlite::Connection db, int schema_version, std::unique_ptr<sqlite::StoreStatements> statements,
+              std::unique_ptr<sqlite::WalCheckpointer> checkpointer);
 
   absl::Status WriteAll(const WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Rollback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);  // if a transaction is open
@@ -58,6 +60,8 @@ class SqliteStore final : public Store {
   const int schema_version_;
   const std::string path_;
 
+  // Declared before db_ so that it outlives the connection whose WAL hook points at it.
+  const std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // null for ":memory:"
   absl::Mutex mu_;
   sqlite::Connection db_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<sqlite::StoreStatements> statements_ ABSL_GUARDED_BY(mu_);

@@ -107,6 +107,46 @@ overlay no-auth "$(coordinator_patch '  template:
             - --db=/var/lib/ecgbench/db/coordinator.db
             - --tls-cert=/etc/ecgbench/tls/tls.crt
             - --tls-key=/etc/ecgbench/tls/tls.key')"
+overlay no-data-root "$(coordinator_patch '  template:
+    spec:
+      containers:
+        - name: coordinator
+          args:
+            - --listen=0.0.0.0:50051
+            - --metrics-listen=0.0.0.0:9100
+            - --db=/var/lib/ecgbench/db/coordinator.db
+            - --tls-cert=/etc/ecgbench/tls/tls.crt
+            - --tls-key=/etc/ecgbench/tls/tls.key
+            - --auth-tokens=/etc/ecgbench/tokens/tokens')"
+overlay data-root-mismatch "$(coordinator_patch '  template:
+    spec:
+      containers:
+        - name: coordinator
+          args:
+            - --listen=0.0.0.0:50051
+            - --metrics-listen=0.0.0.0:9100
+            - --db=/var/lib/ecgbench/db/coordinator.db
+            - --tls-cert=/etc/ecgbench/tls/tls.crt
+            - --tls-key=/etc/ecgbench/tls/tls.key
+            - --auth-tokens=/etc/ecgbench/tokens/tokens
+            - --data-root=/data
+            - --data-root=/scratch
+            - --data-root=/var/lib/ecgbench/artifacts')"
+overlay worker-no-data-root "$(worker_patch '  template:
+    spec:
+      containers:
+        - name: worker
+          args:
+            - --name=$(POD_NAME)
+            - --cpus=$(ECGBENCH_CPUS)
+            - --memory-bytes=$(ECGBENCH_MEMORY_BYTES)
+            - --metrics-listen=0.0.0.0:9101
+            - --shutdown-grace-ms=600000
+            - --work-dir=/var/lib/ecgbench/work
+            - --artifact-root=/var/lib/ecgbench/artifacts
+            - --gloo-host=$(POD_IP)
+            - --tls-ca=/etc/ecgbench/tls/ca.crt
+            - --token-file=/etc/ecgbench/tokens/worker.token')"
 overlay grpc-probe-with-tls "$(coordinator_patch '  template:
     spec:
       containers:
@@ -152,6 +192,9 @@ cases=(
   "headless-not-published|Service ecgbench/ecgbench-workers: publishNotReadyAddresses is not true"
   "short-grace|terminationGracePeriodSeconds 60 is shorter than --shutdown-grace-ms 600000 ms + 30 s"
   "no-auth|Deployment ecgbench/ecgbench-coordinator: no --auth-tokens: the coordinator refuses to listen on 0.0.0.0 without bearer tokens"
+  "no-data-root|Deployment ecgbench/ecgbench-coordinator: no --data-root: the coordinator refuses to listen on 0.0.0.0 without roots for the paths in specs"
+  "data-root-mismatch|StatefulSet ecgbench/ecgbench-worker: the coordinator accepts spec paths under --data-root /scratch, which the worker refuses"
+  "worker-no-data-root|StatefulSet ecgbench/ecgbench-worker: no --data-root: the worker would read any path a spec names"
   "grpc-probe-with-tls|Deployment ecgbench/ecgbench-coordinator: livenessProbe is a gRPC probe, but the kubelet's gRPC probes cannot speak TLS"
   "wrong-job|PodMonitor ecgbench/ecgbench-worker: the relabeling of job does not set it to \"ecgbench-worker\""
   "missing-file|kubectl kustomize"

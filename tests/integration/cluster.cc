@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -59,7 +60,10 @@ common::ChannelSecurity TestCluster::ClientSecurity(const std::string& identity)
 }
 
 TestCluster::~TestCluster() {
-  for (auto& [name, w] : workers_) w->Stop(3000);
+  for (auto& [name, w] : workers_) {
+    w->Signal(SIGCONT);  // a suspended worker cannot act on SIGTERM
+    w->Stop(3000);
+  }
   if (coordinator_) coordinator_->Stop(3000);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
@@ -118,10 +122,11 @@ void TestCluster::KillCoordinator() {
   coordinator_.reset();
 }
 
-absl::Status TestCluster::StartWorker(const std::string& name, int cpus) {
+absl::Status TestCluster::StartWorker(const std::string& name, int cpus, const WorkerOptions& worker) {
   const std::string metrics_file = dir_ + "/" + name + ".metrics.port";
   std::filesystem::remove(metrics_file);
-  std::vector<std::string> argv = {BinPath("ecgbench-worker"), "--coordinator", address(), "--name", name,
+  const std::string coordinator = worker.coordinator.empty() ? address() : worker.coordinator;
+  std::vector<std::string> argv = {BinPath("ecgbench-worker"), "--coordinator", coordinator, "--name", name,
                                    "--cpus", std::to_string(cpus), "--metrics-listen", "127.0.0.1:0",
                                    "--metrics-port-file", metrics_file, "--shutdown-grace-ms", "5000",
                                    "--work-dir", dir_ + "/work", "--artifact-root", dir_ + "/artifacts",
@@ -130,6 +135,7 @@ absl::Status TestCluster::StartWorker(const std::string& name, int cpus) {
     argv.insert(argv.end(), {"--tls-ca", TlsFile("ca.crt"), "--tls-cert", TlsFile("client.crt"), "--tls-key",
                              TlsFile("client.key"), "--token-file", TokenFile("worker")});
   }
+  argv.insert(argv.end(), worker.extra_args.begin(), worker.extra_args.end());
   auto child = common::ChildProcess::Spawn(argv, {}, dir_ + "/" + name + ".log");
   if (!child.ok()) return child.status();
   workers_[name] = std::move(*child);
@@ -146,11 +152,37 @@ void TestCluster::KillWorker(const std::string& name) {
   (void)it->second->Wait(5000);
 }
 
-void TestCluster::TerminateWorker(const std::string& name) {
+int TestCluster::TerminateWorker(const std::string& name) {
   auto it = workers_.find(name);
-  if (it == workers_.end()) return;
+  if (it == workers_.end()) return -1;
   it->second->Signal(SIGTERM);
-  (void)it->second->Wait(20000);
+  auto status = it->second->Wait(30000);
+  if (!status.ok()) return -1;
+  return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+}
+
+void TestCluster::SuspendWorker(const std::string& name) {
+  auto it = workers_.find(name);
+  if (it != workers_.end()) it->second->Signal(SIGSTOP);
+}
+
+void TestCluster::ResumeWorker(const std::string& name) {
+  auto it = workers_.find(name);
+  if (it != workers_.end()) it->second->Signal(SIGCONT);
+}
+
+std::string TestCluster::WorkerLog(const std::string& name) const {
+  auto text = common::ReadFile(dir_ + "/" + name + ".log");
+  return text.ok() ? *text : std::string();
+}
+
+bool TestCluster::WaitForWorkerLog(const std::string& name, const std::string& text, int timeout_ms) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (WorkerLog(name).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 bool TestCluster::WorkerRunning(const std::string& name) {
@@ -228,6 +260,83 @@ absl::StatusOr<std::string> TestCluster::Submit(const std::string& yaml, const s
   auto st = stub_->SubmitExperiment(&ctx, req, &resp);
   if (!st.ok()) return common::ToAbslStatus(st);
   return resp.experiment().id();
+}
+
+std::vector<v1::Event> TestCluster::Events(const std::string& id, bool follow) {
+  grpc::ClientContext ctx;
+  // Without follow, the deadline ends the stream once the committed events are sent (they come at
+  // once; the stream then waits for news).
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(follow ? 300 : 1));
+  v1::WatchExperimentRequest req;
+  req.set_id(id);
+  auto reader = stub_->WatchExperiment(&ctx, req);
+  std::vector<v1::Event> events;
+  v1::Event ev;
+  while (reader->Read(&ev)) events.push_back(ev);
+  grpc::Status st = reader->Finish();
+  if (follow && !st.ok()) ADD_FAILURE() << "WatchExperiment " << id << ": " << st.error_message();
+  return events;
+}
+
+std::vector<v1::LogLine> TestCluster::Logs(const std::string& id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::StreamLogsRequest req;
+  req.set_experiment_id(id);
+  auto reader = stub_->StreamLogs(&ctx, req);
+  std::vector<v1::LogLine> lines;
+  v1::LogLine line;
+  while (reader->Read(&line)) lines.push_back(line);
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) ADD_FAILURE() << "StreamLogs " << id << ": " << st.error_message();
+  return lines;
+}
+
+std::map<std::string, int> TestCluster::TaskSuccesses(const std::string& id) {
+  std::map<std::string, int> successes;
+  int64_t prev = 0;
+  for (const v1::Event& ev : Events(id, /*follow=*/true)) {
+    EXPECT_GT(ev.seq(), prev);
+    prev = ev.seq();
+    if (ev.has_state_change() && ev.state_change().entity() == "task" &&
+        ev.state_change().state() == v1::STATE_SUCCEEDED) {
+      ++successes[ev.state_change().entity_id()];
+    }
+  }
+  return successes;
+}
+
+std::vector<std::string> TestCluster::LiveWorkers() {
+  std::vector<std::string> names;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ListWorkersResponse resp;
+  if (!stub_->ListWorkers(&ctx, v1::ListWorkersRequest(), &resp).ok()) return names;
+  for (const auto& w : resp.workers()) {
+    if (w.state() == v1::WORKER_STATE_ACTIVE || w.state() == v1::WORKER_STATE_DRAINING) names.push_back(w.name());
+  }
+  return names;
+}
+
+std::string TestCluster::RunningOn(const std::string& id, int stage, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto e = Get(id);
+    if (e.ok() && e->runs_size() && e->runs(0).stages_size() > stage && e->runs(0).stages(stage).tasks_size() &&
+        e->runs(0).stages(stage).tasks(0).state() == v1::STATE_RUNNING &&
+        e->runs(0).stages(stage).tasks(0).worker_ids_size()) {
+      const std::string wid = e->runs(0).stages(stage).tasks(0).worker_ids(0);
+      grpc::ClientContext ctx;
+      v1::ListWorkersResponse resp;
+      if (stub_->ListWorkers(&ctx, v1::ListWorkersRequest(), &resp).ok()) {
+        for (const auto& w : resp.workers()) {
+          if (w.id() == wid) return w.name();
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
 }
 
 CommandResult TestCluster::Shell(const std::string& command) {

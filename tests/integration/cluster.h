@@ -1,7 +1,7 @@
 // TestCluster: a real coordinator and real workers as child processes on 127.0.0.1, for the
-// integration tests. Ports are chosen by the processes (port 0) and read back from port files.
-// Binaries come from ECGBENCH_BIN_DIR. Logs go to the cluster's temp directory and are printed
-// when a test fails (DumpLogs). Not thread-safe.
+// integration and fault tests. Ports are chosen by the processes (port 0) and read back from port
+// files. Binaries come from ECGBENCH_BIN_DIR. Logs go to the cluster's temp directory and are
+// printed when a test fails (DumpLogs). Not thread-safe.
 #pragma once
 
 #include <map>
@@ -27,6 +27,12 @@ struct ClusterOptions {
   bool secure = false;
 };
 
+// Per-worker overrides of StartWorker.
+struct WorkerOptions {
+  std::string coordinator;          // HOST:PORT to dial instead of the coordinator (e.g. a proxy)
+  std::vector<std::string> extra_args;
+};
+
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr
@@ -40,15 +46,23 @@ class TestCluster {
   const std::string& dir() const { return dir_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int metrics_port() const { return metrics_port_; }
+  int port() const { return port_; }
 
   // Starts the coordinator; after a kill, StartCoordinator() restarts it on the same port and db.
   absl::Status StartCoordinator();
   void KillCoordinator();  // SIGKILL
-  absl::Status StartWorker(const std::string& name, int cpus);
+  absl::Status StartWorker(const std::string& name, int cpus, const WorkerOptions& worker = {});
   void KillWorker(const std::string& name);      // SIGKILL
-  void TerminateWorker(const std::string& name); // SIGTERM, waits for exit
+  // SIGTERM, waits for the exit; returns the exit code (128 + signal when killed, -1 on timeout).
+  int TerminateWorker(const std::string& name);
+  void SuspendWorker(const std::string& name);   // SIGSTOP
+  void ResumeWorker(const std::string& name);    // SIGCONT
   int WorkerMetricsPort(const std::string& name);
   bool WorkerRunning(const std::string& name);
+  // What the worker wrote to its log so far.
+  std::string WorkerLog(const std::string& name) const;
+  // Polls the worker's log until it contains `text`.
+  bool WaitForWorkerLog(const std::string& name, const std::string& text, int timeout_ms) const;
 
   v1::Coordinator::Stub& client();
   // Waits until `n` workers are registered and live.
@@ -57,6 +71,17 @@ class TestCluster {
   absl::StatusOr<v1::Experiment> WaitForTerminal(const std::string& id, int timeout_ms);
   absl::StatusOr<v1::Experiment> Get(const std::string& id);
   absl::StatusOr<std::string> Submit(const std::string& yaml, const std::string& request_id = "");
+  // Every event of the experiment: until its terminal event when `follow`, else those committed
+  // now. Every log line stored for it now.
+  std::vector<v1::Event> Events(const std::string& id, bool follow);
+  std::vector<v1::LogLine> Logs(const std::string& id);
+  // task id -> SUCCEEDED state changes seen for it (exactly-once completion: each must be 1).
+  std::map<std::string, int> TaskSuccesses(const std::string& id);
+  // The name of the worker running rank 0 of task 0 of stage `stage` of run 0 (polls up to
+  // timeout_ms; "" when none does).
+  std::string RunningOn(const std::string& id, int stage, int timeout_ms);
+  // Names of the live (active or draining) workers.
+  std::vector<std::string> LiveWorkers();
 
   // Runs the ecgbench CLI against this cluster and captures its output (secure: as "admin").
   CommandResult Cli(const std::vector<std::string>& args);

@@ -1,7 +1,9 @@
 // TLS and bearer tokens end to end: a coordinator with mutual TLS and a token file, a worker with
 // its client certificate and worker token, and the CLI with the tokens of an admin, a submitter and
 // a viewer, running the probe experiment. Afterwards no token appears in any log or in /metrics.
+// Then paths in specs confined to a data root, at submit and on the worker.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -115,6 +117,58 @@ TEST_F(SecurityTest, ProbeRunsOverMutualTlsWithTokens) {
     EXPECT_EQ(outputs.find(t), std::string::npos) << identity;
     EXPECT_EQ(logs.find(t.substr(5, 16)), std::string::npos) << identity;  // not even a piece of one
   }
+}
+
+// Paths in specs confined to a data root, given through ECGBENCH_DATA_ROOTS (the coordinator and the
+// worker read it; the children inherit it): the coordinator refuses a path outside at submit and
+// stores nothing, and the worker fails the task whose data folder is a symbolic link out of the
+// root, before the stage runs and without retries.
+class PathConfinementTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = cluster_.dir() + "/data";
+    std::filesystem::create_directories(data_ + "/ptb-xl");
+    std::filesystem::create_directories(cluster_.dir() + "/secret");
+    std::filesystem::create_directory_symlink(cluster_.dir() + "/secret", data_ + "/escape");
+    ::setenv("ECGBENCH_DATA_ROOTS", data_.c_str(), 1);
+    const bool coordinator = cluster_.StartCoordinator().ok();
+    const bool worker = coordinator && cluster_.StartWorker("w1", 1).ok();
+    ::unsetenv("ECGBENCH_DATA_ROOTS");
+    ASSERT_TRUE(coordinator && worker) << cluster_.DumpLogs();
+    ASSERT_TRUE(cluster_.WaitForWorkers(1, 20000).ok()) << cluster_.DumpLogs();
+  }
+  static std::string Spec(const std::string& root) {
+    return "name: confined\ndata: {base: ptbxl, root: " + root + "}\nresources: {max_attempts: 3}\n";
+  }
+  TestCluster cluster_;
+  std::string data_;
+};
+
+TEST_F(PathConfinementTest, CoordinatorRefusesAndWorkerFailsTheTask) {
+  auto refused = cluster_.Submit(Spec("/etc"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(), "data.root: /etc is outside the allowed roots (" + data_ + ")");
+  grpc::ClientContext ctx;
+  v1::ListExperimentsResponse list;
+  ASSERT_TRUE(cluster_.client().ListExperiments(&ctx, v1::ListExperimentsRequest(), &list).ok());
+  EXPECT_EQ(list.experiments_size(), 0);
+
+  auto id = cluster_.Submit(Spec(data_ + "/escape"));
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto done = cluster_.WaitForTerminal(*id, 60000);
+  ASSERT_TRUE(done.ok()) << done.status() << cluster_.DumpLogs();
+  EXPECT_EQ(done->state(), v1::STATE_FAILED);
+  const v1::Task* preprocess = nullptr;
+  for (const auto& stage : done->runs(0).stages()) {
+    if (stage.kind() == "preprocess") preprocess = &stage.tasks(0);
+  }
+  ASSERT_NE(preprocess, nullptr);
+  EXPECT_EQ(preprocess->attempts(), 1);  // not retried
+  // The worker's roots: its --data-root and its --artifact-root.
+  EXPECT_EQ(preprocess->error(), "rank 0: PERMISSION_DENIED: data.root: " + data_ + "/escape resolves to " +
+                                     cluster_.dir() + "/secret, outside the allowed roots (" + data_ + ", " +
+                                     cluster_.dir() + "/artifacts)");
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ Agent::Agent(AgentOptions options, const StageRegistry* registry, common::Clock*
 
 Agent::~Agent() {
   RequestShutdown(absl::ZeroDuration());
-  for (std::thread* t : {&heartbeat_thread_, &acquire_thread_, &ship_thread_}) {
+  for (std::thread* t : {&heartbeat_thread_, &acquire_thread_, &ship_thread_, &watchdog_thread_}) {
     if (t->joinable()) t->join();
   }
   std::map<std::string, std::thread> threads;
@@ -92,6 +92,7 @@ absl::Status Agent::Register(const std::string& previous_worker_id, const bool* 
 
   Backoff backoff(options_.backoff_initial, options_.backoff_max);
   for (int failures = 0;; ++failures) {
+    const int64_t sent_ms = clock_->NowMonotonicMs();
     auto response = client_->RegisterWorker(request);
     if (response.ok()) {
       client_->set_worker_id(response->worker_id());
@@ -101,6 +102,7 @@ absl::Status Agent::Register(const std::string& previous_worker_id, const bool* 
           heartbeat_interval_ms_ = response->heartbeat_interval_ms();
         }
       }
+      LeaseRenewed(sent_ms, response->lease_ms());
       if (options_.metrics != nullptr) options_.metrics->SetRegistered(true, response->worker_id());
       spdlog::info("registered with {} as {} (kinds: {}; heartbeat every {} ms)",
                    options_.coordinator_address, response->worker_id(),
@@ -145,6 +147,7 @@ absl::Status Agent::Run() {
   heartbeat_thread_ = std::thread(&Agent::HeartbeatLoop, this);
   ship_thread_ = std::thread(&Agent::ShipLoop, this);
   acquire_thread_ = std::thread(&Agent::AcquireLoop, this);
+  watchdog_thread_ = std::thread(&Agent::WatchdogLoop, this);
 
   absl::Duration grace;
   {
@@ -179,6 +182,7 @@ absl::Status Agent::Run() {
   }
   heartbeat_thread_.join();
   ship_thread_.join();
+  watchdog_thread_.join();
   absl::Status deregistered = client_->DeregisterWorker(options_.call_timeout);
   if (deregistered.ok()) {
     spdlog::info("deregistered {}", client_->worker_id());
@@ -231,12 +235,17 @@ void Agent::HeartbeatLoop() {
       }
     }
     v1::HeartbeatRequest request;
-    for (const auto& run : Runs()) *request.add_running() = run->ref();
+    for (const auto& run : Runs()) {
+      // A fenced assignment is no longer this worker's to confirm.
+      if (run->cancel_reason() != CancelReason::kLeaseLost) *request.add_running() = run->ref();
+    }
+    const int64_t sent_ms = clock_->NowMonotonicMs();
     auto response = client_->Heartbeat(&request);
     if (response.ok()) {
       if (failing) spdlog::info("coordinator reachable again");
       failing = false;
       backoff.Reset();
+      LeaseRenewed(sent_ms, response->lease_ms());
       for (const v1::WorkerCommand& command : response->commands()) HandleCommand(command);
       absl::MutexLock lock(&mu_);
       wait = absl::Milliseconds(heartbeat_interval_ms_);
@@ -244,6 +253,10 @@ void Agent::HeartbeatLoop() {
     }
     if (options_.metrics != nullptr) options_.metrics->HeartbeatFailed();
     if (response.status().code() == absl::StatusCode::kNotFound) {
+      // The coordinator dropped this worker (lease expired or it deregistered): every assignment
+      // it held was ended there, whatever the lease clock says here.
+      FenceRuns(absl::StrCat("the coordinator no longer knows worker ", client_->worker_id(), " (",
+                             response.status().message(), ")"));
       absl::MutexLock lock(&mu_);
       reregister_ = true;
       continue;
@@ -296,6 +309,16 @@ void Agent::AcquireLoop() {
   bool failing = false;
   while (true) {
     JoinFinishedThreads();
+    if (LeaseLost(nullptr)) {
+      // No new work while the lease may be gone: it would be fenced at once.
+      absl::Duration wait;
+      {
+        absl::MutexLock lock(&mu_);
+        wait = absl::Milliseconds(heartbeat_interval_ms_);
+      }
+      if (SleepUntil(&stop_acquire_, wait)) return;
+      continue;
+    }
     grpc::ClientContext context;
     {
       absl::MutexLock lock(&mu_);
@@ -343,7 +366,8 @@ void Agent::ShipLoop() {
     if (absl::Now() < retry_after) continue;
     absl::Status failure;
     for (const auto& run : Runs()) {
-      if (run->reports().empty()) continue;
+      // Fenced: nothing more is reported (RunAssignment drops the rest).
+      if (run->reports().empty() || run->cancel_reason() == CancelReason::kLeaseLost) continue;
       absl::Status status = ShipReports(*run);
       if (status.code() == absl::StatusCode::kFailedPrecondition) {
         spdlog::warn("{}: the coordinator rejected its reports ({}): the attempt is stale; stopping it",

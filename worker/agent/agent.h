@@ -5,8 +5,19 @@
 // buffered and resent, calls are retried with backoff, a coordinator that forgot the worker
 // (NOT_FOUND) gets a re-registration carrying the previous id.
 //
+// Self-fencing: the worker stops its running assignments (CancelReason::kLeaseLost: no checkpoint,
+// nothing reported) when its lease may have expired at the coordinator: no heartbeat answered OK
+// for the lease minus one heartbeat interval, counted from when that request was sent (see
+// LeaseTracker), or a heartbeat answered NOT_FOUND (the coordinator dropped the worker). Another
+// worker may own those tasks by then, and two copies must not write the same checkpoints. The
+// trade-off: a coordinator outage longer than one lease stops running tasks, which are retried
+// from their last checkpoint (the coordinator's recovery grace only helps shorter outages). A
+// runner cancelled while serving that does not return within stuck_runner_wait is reported to
+// on_stuck_runner (ecgbench-worker exits with code 3: threads cannot be killed).
+//
 // Threads: Run() runs the shutdown sequence on the caller's thread and owns a heartbeat thread, an
-// acquire thread, a report-shipper thread and one thread per assignment.
+// acquire thread, a report-shipper thread, a watchdog thread (lease and stuck runners) and one
+// thread per assignment.
 // Thread-safety: RequestShutdown, Shutdown and the accessors may be called from any thread.
 // Ownership: the registry, clock and metrics must outlive the Agent.
 #pragma once
@@ -26,6 +37,7 @@
 #include "common/rpc/channel.h"
 #include "common/util/clock.h"
 #include "ecgbench/v1/worker.pb.h"
+#include "worker/agent/lease_tracker.h"
 #include "worker/agent/stage_registry.h"
 #include "worker/agent/worker_metrics.h"
 
@@ -57,6 +69,13 @@ struct AgentOptions {
   absl::Duration backoff_max = absl::Seconds(2);
   // After the grace period, cancelled runners get this long to return before Run gives up on them.
   absl::Duration cancel_wait = absl::Seconds(5);
+  // A runner cancelled while the agent serves (by the coordinator, as stale, for a lost lease) that
+  // has not returned after this long is stuck: on_stuck_runner(its label) is called once, from the
+  // watchdog thread. Shutdown cancels are Run's (DEADLINE_EXCEEDED). May be empty (logged only).
+  absl::Duration stuck_runner_wait = absl::Seconds(60);
+  std::function<void(const std::string& label)> on_stuck_runner;
+  // How often the watchdog checks the lease and cancelled runners.
+  absl::Duration watchdog_interval = absl::Milliseconds(50);
 };
 
 class Agent {
@@ -84,6 +103,8 @@ class Agent {
 
   std::string worker_id() const;
   bool draining() const;
+  // True while the lease may have expired at the coordinator (assignments are being fenced).
+  bool lease_lost() const { return LeaseLost(nullptr); }
   int running_assignments() const;
 
  private:
@@ -91,6 +112,13 @@ class Agent {
   absl::Status Register(const std::string& previous_worker_id, const bool* stop);
   void HeartbeatLoop();
   void AcquireLoop();
+  // Fences assignments when the lease is lost and reports stuck runners (agent_lease.cc).
+  void WatchdogLoop();
+  // Cancels every running assignment not cancelled yet with kLeaseLost, logging "lease lost: <why>".
+  void FenceRuns(const std::string& why);
+  // Whether the lease may be gone now; `why` gets the reason when it is.
+  bool LeaseLost(std::string* why) const;
+  void LeaseRenewed(int64_t sent_ms, int lease_ms);
   void ShipLoop();
   void HandleCommand(const v1::WorkerCommand& command);
   void StartAssignment(const v1::Assignment& assignment);
@@ -123,6 +151,7 @@ class Agent {
   bool ship_now_ ABSL_GUARDED_BY(mu_) = false;
   bool reregister_ ABSL_GUARDED_BY(mu_) = false;
   int heartbeat_interval_ms_ ABSL_GUARDED_BY(mu_) = 1000;
+  LeaseTracker lease_ ABSL_GUARDED_BY(mu_);
   grpc::ClientContext* acquire_call_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::map<std::string, std::shared_ptr<AssignmentRun>> runs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::thread> run_threads_ ABSL_GUARDED_BY(mu_);
@@ -133,6 +162,7 @@ class Agent {
   std::thread heartbeat_thread_;
   std::thread acquire_thread_;
   std::thread ship_thread_;
+  std::thread watchdog_thread_;
 };
 
 }  // namespace ecgbench::worker

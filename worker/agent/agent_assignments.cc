@@ -1,6 +1,7 @@
 // Agent, continued: the life of one assignment on this worker. It starts on its own thread, runs
 // through the task boundary, ships its reports, and ends with exactly one outcome delivered to the
-// coordinator (or none, when the coordinator cancelled it or the attempt went stale).
+// coordinator (or none, when the coordinator cancelled it, the attempt went stale or the lease was
+// lost).
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -75,9 +76,19 @@ void Agent::RunAssignment(std::shared_ptr<AssignmentRun> run) {
     std::filesystem::remove_all(run->work_dir(), ignored);
   }
 
+  run->MarkRunnerReturned();
+  // A runner that returns while the lease may be gone (e.g. the process was stopped for longer than
+  // the lease) reports nothing either: the coordinator has re-queued the task or is about to.
+  if (std::string why; run->cancel_reason() == CancelReason::kNone && LeaseLost(&why)) FenceRuns(why);
+
   AssignmentOutcome outcome;
   const CancelReason reason = run->cancel_reason();
-  if (reason == CancelReason::kCoordinator || reason == CancelReason::kStale) {
+  if (reason == CancelReason::kLeaseLost) {
+    outcome = AssignmentOutcome::kCancelled;
+    spdlog::warn("{}: stopped after the lease was lost ({}); nothing reported, the coordinator re-queues the task",
+                 run->label(), result.ok() ? "runner finished" : result.status().ToString());
+    run->reports().Clear();
+  } else if (reason == CancelReason::kCoordinator || reason == CancelReason::kStale) {
     // The coordinator already knows; report nothing. Logs still go out once (best effort).
     outcome = AssignmentOutcome::kCancelled;
     spdlog::info("{}: stopped after cancel ({})", run->label(),
@@ -186,6 +197,11 @@ void Agent::DeliverOutcome(AssignmentRun& run, const char* what,
   while (true) {
     if (run.cancel_reason() == CancelReason::kCoordinator) {
       spdlog::info("{}: cancelled by the coordinator; not sending {}", run.label(), what);
+      return;
+    }
+    if (run.cancel_reason() == CancelReason::kLeaseLost) {
+      spdlog::warn("{}: lease lost while delivering; not sending {}", run.label(), what);
+      run.reports().Clear();
       return;
     }
     const char* step = reports_done ? what : "reports";

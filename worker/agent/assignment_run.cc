@@ -101,11 +101,29 @@ void AssignmentRun::ReportMetric(std::string_view name, double value, int64_t st
   reports_.AddMetric(std::move(point));
 }
 
-void AssignmentRun::Cancel(CancelReason reason) {
+const char* CancelReasonName(CancelReason reason) {
+  switch (reason) {
+    case CancelReason::kNone:
+      return "none";
+    case CancelReason::kCoordinator:
+      return "cancelled by the coordinator";
+    case CancelReason::kStale:
+      return "stale attempt";
+    case CancelReason::kShutdown:
+      return "shutdown";
+    case CancelReason::kLeaseLost:
+      return "lease lost";
+  }
+  return "unknown";
+}
+
+bool AssignmentRun::Cancel(CancelReason reason) {
   int expected = static_cast<int>(CancelReason::kNone);
   // Under wait_mu_ so that SleepUnlessCancelled's condition is re-evaluated.
   absl::MutexLock lock(&wait_mu_);
-  cancel_reason_.compare_exchange_strong(expected, static_cast<int>(reason));
+  if (!cancel_reason_.compare_exchange_strong(expected, static_cast<int>(reason))) return false;
+  cancelled_at_ms_.store(std::max<int64_t>(1, options_.clock->NowMonotonicMs()));
+  return true;
 }
 
 bool AssignmentRun::SleepUnlessCancelled(absl::Duration d) {

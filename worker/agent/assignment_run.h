@@ -25,7 +25,12 @@ enum class CancelReason {
   kCoordinator,  // KIND_CANCEL: report nothing
   kStale,        // the coordinator rejected a report with FAILED_PRECONDITION: report nothing
   kShutdown,     // the worker's shutdown grace period ran out: release as preempted
+  // The worker's lease may have expired at the coordinator (no heartbeat answered for about a
+  // lease, or the coordinator no longer knows the worker): another worker may own the task now, so
+  // stop without a checkpoint and report nothing (self-fencing; see LeaseTracker).
+  kLeaseLost,
 };
+const char* CancelReasonName(CancelReason reason);
 
 struct AssignmentRunOptions {
   CoordinatorClient* client = nullptr;
@@ -62,8 +67,17 @@ class AssignmentRun final : public TaskContext {
   const v1::AssignmentRef& ref() const { return ref_; }
   // "task <task id> rank <r> attempt <attempt id>", for log lines.
   const std::string& label() const { return label_; }
-  void Cancel(CancelReason reason);
+  // Returns true when this call set the reason (the first reason given wins).
+  bool Cancel(CancelReason reason);
   CancelReason cancel_reason() const { return static_cast<CancelReason>(cancel_reason_.load()); }
+  // Monotonic ms of the first Cancel (0: not cancelled).
+  int64_t cancelled_at_ms() const { return cancelled_at_ms_.load(); }
+  // The runner returned (the agent is reporting or cleaning up); a cancelled run that has not is
+  // still running its stage code.
+  void MarkRunnerReturned() { runner_returned_.store(true); }
+  bool runner_returned() const { return runner_returned_.load(); }
+  // True the first time only: the agent reports a stuck runner once.
+  bool MarkStuckReported() { return !stuck_reported_.exchange(true); }
   void RequestPreempt() { preempt_.store(true); }
   ReportBuffer& reports() { return reports_; }
   // Held while shipping this assignment's reports, so batches go out in order.
@@ -85,6 +99,9 @@ class AssignmentRun final : public TaskContext {
   const int64_t start_monotonic_ms_;
 
   std::atomic<int> cancel_reason_{static_cast<int>(CancelReason::kNone)};
+  std::atomic<int64_t> cancelled_at_ms_{0};
+  std::atomic<bool> runner_returned_{false};
+  std::atomic<bool> stuck_reported_{false};
   std::atomic<bool> preempt_{false};
   ReportBuffer reports_;
   absl::Mutex ship_mu_;

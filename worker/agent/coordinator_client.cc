@@ -31,10 +31,11 @@ void CoordinatorClient::set_worker_id(std::string worker_id) {
 template <typename Request, typename Response>
 absl::StatusOr<Response> CoordinatorClient::Call(Method<Request, Response> method,
                                                  const Request& request, absl::Duration timeout,
-                                                 grpc::ClientContext* context) {
+                                                 grpc::ClientContext* context, bool wait_for_ready) {
   grpc::ClientContext local;
   if (context == nullptr) context = &local;
   context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  context->set_wait_for_ready(wait_for_ready);
   Response response;
   grpc::Status status = ((*stub_).*method)(context, request, &response);
   if (!status.ok()) return common::ToAbslStatus(status);
@@ -48,7 +49,7 @@ absl::StatusOr<v1::RegisterWorkerResponse> CoordinatorClient::RegisterWorker(
 
 absl::StatusOr<v1::HeartbeatResponse> CoordinatorClient::Heartbeat(v1::HeartbeatRequest* request) {
   request->set_worker_id(worker_id());
-  return Call(&v1::WorkerService::Stub::Heartbeat, *request, call_timeout_);
+  return Call(&v1::WorkerService::Stub::Heartbeat, *request, call_timeout_, nullptr, /*wait_for_ready=*/true);
 }
 
 absl::StatusOr<v1::AcquireTaskResponse> CoordinatorClient::AcquireTask(

@@ -36,6 +36,10 @@ class CoordinatorClient {
   absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(const v1::RegisterWorkerRequest& request);
   // The report calls take the request by pointer (they set its worker_id) so that a caller can put
   // the payload back into its buffer when the call fails.
+  // Heartbeat waits for the channel to connect (up to the call timeout) instead of failing fast:
+  // a call in flight is what drives the sync API's reconnection; without one, a channel whose
+  // coordinator restarted only makes progress when gRPC's backup poller runs (every 5 s), which
+  // delayed re-attachment by 5-10 s, most of a lease.
   absl::StatusOr<v1::HeartbeatResponse> Heartbeat(v1::HeartbeatRequest* request);
   // `context` is prepared by the caller so that another thread can TryCancel() it; the deadline is
   // set here.
@@ -62,7 +66,8 @@ class CoordinatorClient {
 
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request,
-                                absl::Duration timeout, grpc::ClientContext* context = nullptr);
+                                absl::Duration timeout, grpc::ClientContext* context = nullptr,
+                                bool wait_for_ready = false);
 
   const std::unique_ptr<v1::WorkerService::Stub> stub_;
   const absl::Duration call_timeout_;

@@ -73,8 +73,8 @@ class StageRunner {
   virtual ~StageRunner() = default;
 
   // Runs to completion, failure, cancellation or preemption. Errors: any absl::Status; the agent
-  // reports INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED and NOT_FOUND as non-retryable,
-  // ABORTED "preempted" as a preemption, everything else as retryable. Exceptions that escape are
+  // reports INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED, NOT_FOUND and PERMISSION_DENIED
+  // as non-retryable, ABORTED "preempted" as a preemption, everything else as retryable. Exceptions that escape are
   // caught by the agent and reported like INTERNAL (RESOURCE_EXHAUSTED when out of memory).
   virtual absl::StatusOr<TaskResult> Run(TaskContext& ctx) = 0;
 

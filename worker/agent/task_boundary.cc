@@ -53,6 +53,7 @@ bool IsRetryableFailure(const absl::Status& status) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kUnimplemented:
     case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kPermissionDenied:  // e.g. a spec path outside --data-root
       return false;
     default:
       return true;

@@ -17,7 +17,7 @@ namespace ecgbench::worker {
 absl::StatusOr<TaskResult> RunGuarded(StageRunner& runner, TaskContext& ctx);
 
 // False for errors that repeating cannot fix: INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED,
-// NOT_FOUND.
+// NOT_FOUND, PERMISSION_DENIED.
 bool IsRetryableFailure(const absl::Status& status);
 
 // ABORTED "preempted" (see PreemptedStatus), or any ABORTED once a preemption was requested.

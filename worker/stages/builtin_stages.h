@@ -5,7 +5,10 @@
 // Torch-free header.
 #pragma once
 
+#include <memory>
+
 #include "absl/status/status.h"
+#include "common/security/path_policy.h"
 #include "worker/agent/stage_registry.h"
 #include "worker/stages/dataset_runner.h"
 #include "worker/stages/evaluate_runner.h"
@@ -27,6 +30,9 @@ struct BuiltinStageOptions {
   EvaluateStageOptions evaluate;
   ScoreStageOptions score;
   RagStageOptions rag;
+  // --data-root: every runner checks the spec paths of its assignment first (worker/agent/path_guard.h).
+  // Null: no check.
+  std::shared_ptr<const common::PathPolicy> path_policy;
 };
 
 // Errors: ALREADY_EXISTS when a kind is registered already.

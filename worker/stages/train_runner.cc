@@ -274,6 +274,10 @@ absl::StatusOr<TaskResult> TrainRunner::Run(TaskContext& ctx) {
                          collective.get(), bucketer.get());
   if (absl::IsAborted(summary.status()) && summary.status().message() == "preempted") return PreemptedStatus();
   if (!summary.ok()) return summary.status();
+  if (summary->resumed) {
+    ctx.Log(v1::LOG_LEVEL_INFO, absl::StrCat("train: resumed from the checkpoint of step ", summary->resumed_from_step,
+                                             " (", trainer.checkpoint_root, ")"));
+  }
   for (const std::string& why : summary->skipped_checkpoints) {
     ctx.Log(v1::LOG_LEVEL_WARNING, absl::StrCat("checkpoint passed over on resume: ", why));
   }

@@ -174,9 +174,16 @@ absl::StatusOr<CheckpointContents> ReadCheckpoint(const std::string& dir) {
   const std::string tensors_path = (fs::path(dir) / kTensorsFile).string();
   ECGBENCH_ASSIGN_OR_RETURN(const std::string text, common::ReadFile(state_path));
   ECGBENCH_ASSIGN_OR_RETURN(const nlohmann::json doc, common::ParseJson(text, state_path));
-  if (!doc.is_object() || !doc.contains("format") || doc["format"] != kFormat || !doc.contains("step") ||
-      !doc["step"].is_number_integer() || !doc.contains("tensors_xxh3_128") || !doc["tensors_xxh3_128"].is_string()) {
-    return absl::DataLossError(absl::StrCat(state_path, ": not a format-", kFormat, " checkpoint state"));
+  if (!doc.is_object()) return absl::DataLossError(absl::StrCat(state_path, ": expected a JSON object, got ", doc.type_name()));
+  const auto field_error = [&](const char* field, const std::string& expected) {
+    std::string got = doc.contains(field) ? doc[field].dump(-1, ' ', /*ensure_ascii=*/true) : "nothing";
+    if (got.size() > 80) got = got.substr(0, 77) + "...";
+    return absl::DataLossError(absl::StrCat(state_path, ": field \"", field, "\": expected ", expected, ", got ", got));
+  };
+  if (!doc.contains("format") || doc["format"] != kFormat) return field_error("format", std::to_string(kFormat));
+  if (!doc.contains("step") || !doc["step"].is_number_integer()) return field_error("step", "an integer");
+  if (!doc.contains("tensors_xxh3_128") || !doc["tensors_xxh3_128"].is_string()) {
+    return field_error("tensors_xxh3_128", "a string of 32 hex digits");
   }
   ECGBENCH_ASSIGN_OR_RETURN(const std::string checksum, FileChecksum(tensors_path));
   if (checksum != doc["tensors_xxh3_128"].get<std::string>()) {
@@ -190,7 +197,13 @@ absl::StatusOr<CheckpointContents> ReadCheckpoint(const std::string& dir) {
   contents.state = doc.value("state", nlohmann::json::object());
   for (const common::model_io::TensorInfo& info : file.tensors()) {
     const common::model_io::TensorView view = file.View(info);
-    ECGBENCH_ASSIGN_OR_RETURN(const torch::ScalarType type, FromDType(view.dtype));
+    const absl::StatusOr<torch::ScalarType> type_or = FromDType(view.dtype);
+    if (!type_or.ok()) {
+      return absl::DataLossError(absl::StrCat(tensors_path, ": tensor '", std::string(view.name), "': unsupported dtype ",
+                                              std::string(common::model_io::DTypeName(view.dtype)),
+                                              " (checkpoints hold F32, BF16, F16, I64, U8)"));
+    }
+    const torch::ScalarType type = *type_or;
     const std::vector<int64_t> shape(view.shape.begin(), view.shape.end());
     torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(type));
     std::memcpy(t.data_ptr(), view.data, view.bytes);

@@ -135,6 +135,11 @@ absl::StatusOr<Catalog> LoadPtbxlCatalog(const std::string& root, const CatalogO
   Catalog cat;
   cat.dataset = "ptbxl";
   ECGBENCH_RETURN_IF_ERROR(ForEachRow(csv, cat.report, [&](const std::vector<std::string>& f) {
+    const std::string ecg_id = NormalizeId(f[col[0]]);
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(ecg_id, &id)) {
+      return Skip(cat.report, absl::StrCat(csv.Where(), ": bad ecg_id '", f[col[0]], "'"));
+    }
     const std::string& rel = f[col[2]];
     if (rel.empty()) return Skip(cat.report, absl::StrCat(csv.Where(), ": empty filename_hr"));
     RecordRef ref;
@@ -145,7 +150,7 @@ absl::StatusOr<Catalog> LoadPtbxlCatalog(const std::string& root, const CatalogO
     ref.id = BaseName(rel);
     ref.patient_id = NormalizeId(f[col[1]]);
     ref.report = f[col[3]];
-    ref.labels["ecg_id"] = NormalizeId(f[col[0]]);
+    ref.labels["ecg_id"] = ecg_id;
     ref.labels["scp_codes"] = f[col[4]];
     ref.labels["strat_fold"] = NormalizeId(f[col[5]]);
     if (col[6] >= 0 && !f[col[6]].empty()) ref.labels["age"] = NormalizeId(f[col[6]]);

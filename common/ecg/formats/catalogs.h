@@ -19,7 +19,8 @@
 // Every reference's paths are header base paths (WFDB) or the HDF5 file (code15).
 //
 // Problems with individual rows (a file listed but missing, a CSV row with bad quoting or the
-// wrong number of fields, an unparsable header, an exam_id absent from its HDF5 file) skip that
+// wrong number of fields, an id that is not an integer (PTB-XL ecg_id, MIMIC subject_id and
+// study_id, CODE-15 exam_id), an unparsable header, an exam_id absent from its HDF5 file) skip that
 // row: LoadReport.skipped counts them and problems keeps the first kMaxProblems messages, each
 // naming the file (and line) and the reason. A missing or unreadable catalog file itself, or a
 // missing required column, fails the whole load (NotFound / InvalidArgument naming the file).

@@ -80,6 +80,15 @@ absl::Status CsvReader::Init() {
       pos_ += 3;
     }
   }
+  // A UTF-16 byte-order mark: every other byte is NUL, which would surface as "invalid UTF-8".
+  if (Peek() == 0xFF || Peek() == 0xFE) {
+    if (end_ - pos_ < 2 && !eof_) Refill();
+    const int second = end_ - pos_ >= 2 ? static_cast<unsigned char>(buffer_[pos_ + 1]) : -1;
+    if ((Peek() == 0xFF && second == 0xFE) || (Peek() == 0xFE && second == 0xFF)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ": UTF-16 text (byte-order mark ", Peek() == 0xFF ? "FF FE" : "FE FF", "); expected UTF-8"));
+    }
+  }
   if (!options_.has_header) return absl::OkStatus();
   absl::StatusOr<bool> got = ReadRow(header_);
   if (!got.ok()) return got.status();

@@ -32,7 +32,8 @@ class CsvReader {
  public:
   // `name` is used in messages (usually the file's base name). Reads the header row when
   // options.has_header; errors: NotFound for a missing file, InvalidArgument for an empty file
-  // ("NAME: empty file") or a bad header row.
+  // ("NAME: empty file"), UTF-16 text ("NAME: UTF-16 text (byte-order mark FF FE); expected UTF-8")
+  // or a bad header row.
   static absl::StatusOr<CsvReader> Open(const std::string& path, CsvOptions options = {});
   static absl::StatusOr<CsvReader> FromBuffer(std::string name, std::string data, CsvOptions options = {});
 

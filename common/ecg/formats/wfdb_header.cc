@@ -75,6 +75,18 @@ bool IsKnownWfdbFormat(int f) {
   }
 }
 
+// A signal file name must stay inside the header's directory: not absolute, no ".." component.
+bool EscapesDirectory(std::string_view file) {
+  if (!file.empty() && file[0] == '/') return true;
+  for (std::string_view rest = file; !rest.empty();) {
+    const size_t slash = rest.find('/');
+    if (rest.substr(0, slash) == "..") return true;
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  return false;
+}
+
 class Parser {
  public:
   explicit Parser(const std::string& name) : name_(name) {}
@@ -173,6 +185,9 @@ class Parser {
   absl::Status ParseSignalLine(std::string_view text, const std::vector<Token>& t, int line, WfdbSignalSpec* s) {
     s->line = line;
     s->file_name = std::string(t[0].text);
+    if (EscapesDirectory(s->file_name)) {
+      return Error(line, absl::StrCat("signal file '", s->file_name, "' is outside the header's directory"));
+    }
     if (t.size() < 2) return Error(line, "signal line has no format");
     ECGBENCH_RETURN_IF_ERROR(ParseFormat(t[1].text, line, s));
     bool has_baseline = false, has_initial = false;

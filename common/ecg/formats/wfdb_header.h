@@ -3,7 +3,8 @@
 // Parsing is pure text processing (no file access, no heavy dependencies: the fuzz target compiles
 // this file alone). Signal formats 16, 212 and 24 are supported; other known WFDB formats are
 // rejected with "format 80 not supported (supported: 16, 212, 24)", unknown codes with
-// "unknown format code 99". Multi-segment records are rejected.
+// "unknown format code 99". Multi-segment records are rejected, and so are signal file names that
+// leave the header's directory (absolute, or with a ".." component).
 //
 // Errors are InvalidArgument "NAME:LINE: reason" (NAME as passed by the caller, usually the .hea
 // path); header-wide problems use "NAME: reason". Thread-safe (pure functions).

@@ -143,8 +143,9 @@ absl::Status ReadDatGroup(const WfdbHeader& h, const std::string& path, const Gr
   if (*n == 0) *n = FramesIn(first.format, have, k);
   if (*n == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no samples"));
   const int64_t want = WfdbBytesForSamples(first.format, *n * k);
-  const std::string what = absl::StrCat(want, " bytes (", *n, " samples x ", k, k == 1 ? " signal" : " signals",
-                                        " in format ", first.format, ")");
+  const std::string what =
+      absl::StrCat(want, " bytes (", *n, " samples x ", k, k == 1 ? " signal" : " signals", " in format ", first.format, ")",
+                   first.byte_offset > 0 ? absl::StrCat(" after byte offset ", first.byte_offset) : "");
   if (have < want) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": truncated: expected ", what, ", found ", have));
   }

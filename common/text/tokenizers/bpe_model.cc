@@ -26,6 +26,11 @@ absl::StatusOr<BpeModel> BpeModel::Create(BpeModelSpec spec, const std::string& 
     if (id < 0) {
       return absl::InvalidArgumentError(absl::StrCat(source, ": field \"model.vocab\": token \"", token, "\" has negative id ", id));
     }
+    if (static_cast<int64_t>(id) >= static_cast<int64_t>(spec.vocab.size()) + kMaxTokenIdHoles) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": field \"model.vocab\": token \"", token, "\" has id ", id,
+                                                     ", more than ", kMaxTokenIdHoles, " past the number of tokens (",
+                                                     spec.vocab.size(), ")"));
+    }
     max_id = std::max(max_id, id);
   }
   m.id_to_token_.resize(static_cast<size_t>(max_id + 1));

@@ -38,9 +38,15 @@ struct MergeScratch {
   std::vector<Entry> heap;
 };
 
+// Token ids may leave holes (real files fill them with added tokens), but no id may exceed the
+// number of tokens (vocabulary plus added tokens) by more than this: id tables are sized by the
+// largest id, and vocab_size() (largest id + 1) must not overflow.
+inline constexpr int64_t kMaxTokenIdHoles = 1 << 16;
+
 class BpeModel {
  public:
-  // InvalidArgument naming `source` and the field: negative or duplicate ids, a merge whose parts
+  // InvalidArgument naming `source` and the field: negative or duplicate ids, an id more than
+  // kMaxTokenIdHoles past the number of tokens, a merge whose parts
   // or result are not in the vocabulary ("model.merges[12]: ..."), an unk_token not in the vocabulary.
   static absl::StatusOr<BpeModel> Create(BpeModelSpec spec, const std::string& source);
 

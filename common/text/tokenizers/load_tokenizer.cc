@@ -61,12 +61,16 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path
   }
   if (absl::EndsWith(path, "vocab.txt")) return WordPiece(path);
   ECGBENCH_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
-  if (TokenizerJsonModelType(text) == "WordPiece") {
-    ECGBENCH_ASSIGN_OR_RETURN(WordPieceSpec spec, ParseWordPieceTokenizerJson(text, path));
+  return LoadTokenizerJson(text, path);
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerJson(std::string_view json_text, const std::string& source) {
+  if (TokenizerJsonModelType(json_text) == "WordPiece") {
+    ECGBENCH_ASSIGN_OR_RETURN(WordPieceSpec spec, ParseWordPieceTokenizerJson(json_text, source));
     ECGBENCH_ASSIGN_OR_RETURN(auto t, WordPieceTokenizer::Create(std::move(spec)));
     return std::unique_ptr<Tokenizer>(std::move(t));
   }
-  ECGBENCH_ASSIGN_OR_RETURN(TokenizerSpec spec, ParseTokenizerJson(text, path));
+  ECGBENCH_ASSIGN_OR_RETURN(TokenizerSpec spec, ParseTokenizerJson(json_text, source));
   return FromSpec(std::move(spec));
 }
 

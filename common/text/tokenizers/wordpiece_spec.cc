@@ -231,6 +231,11 @@ absl::Status ParseAddedTokens(const json& root, WordPieceSpec* spec, const Field
     if (!t.contains("content") || !t["content"].is_string() || t["content"].get<std::string>().empty()) {
       return err(path + ".content", "missing or empty");
     }
+    if (const int64_t tokens = static_cast<int64_t>(spec->vocab.size() + list.size());
+        static_cast<int64_t>(t["id"].get<uint64_t>()) >= tokens + kMaxTokenIdHoles) {
+      return err(path + ".id", absl::StrCat(t["id"].get<uint64_t>(), " is more than ", kMaxTokenIdHoles,
+                                            " past the number of tokens (", tokens, ", added ones included)"));
+    }
     AddedTokenSpec a;
     a.id = static_cast<int32_t>(t["id"].get<uint64_t>());
     a.content = t["content"].get<std::string>();

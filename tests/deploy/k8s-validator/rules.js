@@ -69,6 +69,17 @@ function parseFlags(args) {
   return flags;
 }
 
+// Every value of a repeatable flag ("--x=v" and "--x v"), in order.
+function flagValues(args, name) {
+  const values = [];
+  const list = arr(args).map(String);
+  for (let i = 0; i < list.length; i++) {
+    if (list[i].startsWith(`${name}=`)) values.push(list[i].slice(name.length + 1));
+    else if (list[i] === name && i + 1 < list.length && !list[i + 1].startsWith('--')) values.push(list[++i]);
+  }
+  return values;
+}
+
 const portOf = (address) => {
   const m = /:([0-9]+)$/.exec(String(address));
   return m ? Number(m[1]) : NaN;
@@ -306,6 +317,10 @@ class Checker {
     if (!flags.has('--auth-tokens') && !flags.has('--allow-unauthenticated')) {
       this.fail(d, 'no --auth-tokens: the coordinator refuses to listen on 0.0.0.0 without bearer tokens');
     }
+    // The binary also refuses a non-loopback --listen without roots for the paths in specs.
+    if (!flags.has('--data-root') && !flags.has('--allow-any-path')) {
+      this.fail(d, 'no --data-root: the coordinator refuses to listen on 0.0.0.0 without roots for the paths in specs');
+    }
     if (!flags.has('--tls-cert') || !flags.has('--tls-key')) this.fail(d, 'no --tls-cert/--tls-key: bearer tokens would cross the network in plaintext');
     for (const f of ['--tls-cert', '--tls-key', '--tls-client-ca', '--auth-tokens']) {
       const v = flags.get(f);
@@ -405,7 +420,19 @@ class Checker {
       const cflags = parseFlags(this.container(coordinator, 'coordinator').args);
       if (cflags.has('--tls-cert') && !flags.has('--tls-ca')) this.fail(s, 'the coordinator serves TLS but the worker has no --tls-ca to verify it');
       if (cflags.has('--auth-tokens') && !flags.has('--token-file')) this.fail(s, 'the coordinator requires bearer tokens but the worker has no --token-file');
+      // The same roots on both sides: the coordinator checks the text at submit, the workers the
+      // resolved paths (their --artifact-root is always allowed).
+      const croots = flagValues(this.container(coordinator, 'coordinator').args, '--data-root');
+      const wroots = flagValues(c.args, '--data-root');
+      const wallowed = wroots.concat([flags.get('--artifact-root') ?? '']);
+      for (const r of croots) {
+        if (!wallowed.includes(r)) this.fail(s, `the coordinator accepts spec paths under --data-root ${r}, which the worker refuses (not among its --data-root or --artifact-root)`);
+      }
+      for (const r of wroots) {
+        if (croots.length > 0 && !croots.includes(r)) this.fail(s, `--data-root ${r} is not a --data-root of the coordinator, which refuses spec paths under it`);
+      }
     }
+    if (!flags.has('--data-root')) this.fail(s, 'no --data-root: the worker would read any path a spec names');
     // Stable peers: the StatefulSet's headless Service.
     const svc = this.find('Service', ns, get(s, 'spec', 'serviceName'));
     if (!svc) {

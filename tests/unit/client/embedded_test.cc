@@ -230,5 +230,33 @@ TEST_F(LocalClusterTest, StartsCoordinatorThenWorkersAndStopsThem) {
   ASSERT_TRUE(again.ok()) << again.status();
 }
 
+TEST_F(LocalClusterTest, DataRootsReachTheCoordinatorAndEveryWorker) {
+  testing::FakeServer server;
+  WriteScript(bin_ + "/ecgbench-coordinator", "echo \"$@\" > \"" + state_ + "/coordinator.args\"\n" +
+                                                  "printf '" + std::to_string(server.port()) +
+                                                  "\\n' > \"$4.tmp\" && mv \"$4.tmp\" \"$4\"\nexec sleep 30\n");
+  options_.data_roots = {"/data", "/models"};
+  auto cluster = Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto coordinator = common::ReadFile(state_ + "/coordinator.args");
+  ASSERT_TRUE(coordinator.ok());
+  EXPECT_NE(coordinator->find("/auth/tokens --data-root /data --data-root /models\n"), std::string::npos) << *coordinator;
+  std::string workers;
+  for (int i = 0; i < 200; ++i) {
+    workers = common::ReadFile(state_ + "/workers.args").value_or("");
+    if (workers.find("local-1") != std::string::npos && workers.find("local-2") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(workers.find("local-1 --cpus 3 --metrics-listen 127.0.0.1:0 --metrics-port-file " + state_ +
+                         "/worker-1.metrics.port --token-file " + state_ +
+                         "/auth/worker.token --data-root /data --data-root /models\n"),
+            std::string::npos)
+      << workers;
+  EXPECT_NE(workers.find("/worker-2.metrics.port --token-file " + state_ +
+                         "/auth/worker.token --data-root /data --data-root /models\n"),
+            std::string::npos)
+      << workers;
+}
+
 }  // namespace
 }  // namespace ecgbench::client

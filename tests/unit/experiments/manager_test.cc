@@ -281,16 +281,23 @@ TEST_F(ManagerTest, NonRetryableFailureFailsAtOnce) {
   EXPECT_EQ(State(e.id()), v1::STATE_FAILED);
 }
 
-TEST_F(ManagerTest, PreemptionRequeuesWithoutUsingAnAttempt) {
+TEST_F(ManagerTest, PreemptionRequeuesWithoutUsingAnAttemptAndDrainsTheReleasingWorker) {
   auto e = Submit("name: one\nprobe: {ranks: 1}\nresources: {max_attempts: 1}\n");
   std::string w = Register("w");
   auto a = Acquire(w);
+  std::string w2 = Register("w2");
+  // A worker releases a task as preempted only while it shuts down: nothing goes back to it.
   ASSERT_TRUE(Fail(w, *a, true, /*preempted=*/true).ok());
-  auto b = Acquire(w);  // no backoff for a preemption
+  EXPECT_FALSE(Acquire(w));
+  auto b = Acquire(w2);  // no backoff for a preemption
   ASSERT_TRUE(b);
   EXPECT_EQ(b->attempt_number(), 2);
-  ASSERT_TRUE(Complete(w, *b).ok());
+  ASSERT_TRUE(Complete(w2, *b).ok());
   EXPECT_EQ(State(e.id()), v1::STATE_SUCCEEDED);
+  std::map<std::string, v1::WorkerState> states;
+  for (const auto& worker : manager_->ListWorkers(false)) states[worker.name()] = worker.state();
+  EXPECT_EQ(states["w"], v1::WORKER_STATE_DRAINING);
+  EXPECT_EQ(states["w2"], v1::WORKER_STATE_ACTIVE);
 }
 
 TEST_F(ManagerTest, GangRankFailureCancelsTheOtherRank) {

@@ -1,7 +1,10 @@
-// Scheduler policy: resource fit, gang placement, priorities, FIFO, backoff, packing, stage kinds.
+// Scheduler policy: resource fit, gang placement, priorities, FIFO, backoff, packing, stage kinds,
+// and the incremental pass (same placements, exhaustion).
 #include "server/scheduler/scheduler.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 namespace ecgbench::server {
 namespace {
@@ -134,6 +137,47 @@ TEST(SchedulerTest, DeterministicForTheSameInput) {
     EXPECT_EQ(p1[i].task_id, p2[i].task_id);
     for (size_t r = 0; r < p1[i].ranks.size(); ++r) EXPECT_EQ(p1[i].ranks[r].worker_id, p2[i].ranks[r].worker_id);
   }
+}
+
+TEST(SchedulerTest, PassFedInPolicyOrderMatchesSchedule) {
+  std::vector<SchedWorker> ws = {W("c", 3), W("a", 3), W("b", 3, {"GPU-0"})};
+  std::vector<SchedTask> ts = {T("t1", 2, 50, 2), T("t2", 3, 50, 1), T("t3", 1, 60, 9), T("t4", 1, 50, 3, 1, 1),
+                               T("t5", 4, 50, 4)};
+  const auto expected = Schedule(ws, ts, 0);
+  std::sort(ts.begin(), ts.end(), ScheduledBefore);
+  SchedulePass pass(&ws, 0);
+  std::vector<Placement> got;
+  for (const SchedTask& t : ts) {
+    Placement p;
+    if (pass.Offer(t, &p)) got.push_back(p);
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].task_id, expected[i].task_id);
+    ASSERT_EQ(got[i].ranks.size(), expected[i].ranks.size());
+    for (size_t r = 0; r < got[i].ranks.size(); ++r) EXPECT_EQ(got[i].ranks[r].worker_id, expected[i].ranks[r].worker_id);
+  }
+}
+
+TEST(SchedulerTest, PassIsExhaustedWhenNoCoreIsFree) {
+  std::vector<SchedWorker> ws = {W("a", 1), W("b", 2)};
+  SchedulePass pass(&ws, 0);
+  Placement p;
+  EXPECT_FALSE(pass.Exhausted());
+  EXPECT_TRUE(pass.Offer(T("t1", 1, 50, 1, 2), &p));  // best fit: b's two cores
+  EXPECT_FALSE(pass.Exhausted());
+  EXPECT_FALSE(pass.Offer(T("big", 1, 50, 2, 2), &p));  // a has one core: nothing changes
+  EXPECT_FALSE(pass.Exhausted());
+  EXPECT_TRUE(pass.Offer(T("t2"), &p));
+  EXPECT_TRUE(pass.Exhausted());
+  EXPECT_FALSE(pass.Offer(T("t3"), &p));
+}
+
+TEST(SchedulerTest, EveryRankTakesAtLeastOneCore) {
+  // cpus_per_rank 0 counts as 1: two such ranks do not both fit on one core.
+  auto p = Schedule({W("a", 1)}, {T("z1", 1, 50, 1, 0), T("z2", 1, 50, 2, 0)}, 0);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].ranks[0].cpus, 1);
 }
 
 }  // namespace

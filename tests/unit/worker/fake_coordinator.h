@@ -50,6 +50,7 @@ class FakeCoordinator final : public v1::WorkerService::Service {
 
   // --- scripting ---
   void set_heartbeat_interval_ms(int ms) { Locked([&] { heartbeat_interval_ms_ = ms; }); }
+  void set_lease_ms(int ms) { Locked([&] { lease_ms_ = ms; }); }
   void QueueAssignment(v1::Assignment a) { Locked([&] { assignments_.push_back(std::move(a)); }); }
   void QueueCommand(v1::WorkerCommand c) { Locked([&] { commands_.push_back(std::move(c)); }); }
   void HeartbeatNotFoundOnce() { Locked([&] { heartbeat_not_found_ = true; }); }
@@ -96,7 +97,7 @@ class FakeCoordinator final : public v1::WorkerService::Service {
     const std::string id = absl::StrCat("w-", ++next_worker_);
     known_.insert(id);
     response->set_worker_id(id);
-    response->set_lease_ms(10000);
+    response->set_lease_ms(lease_ms_);
     response->set_heartbeat_interval_ms(heartbeat_interval_ms_);
     return grpc::Status::OK;
   }
@@ -112,7 +113,7 @@ class FakeCoordinator final : public v1::WorkerService::Service {
     }
     for (auto& command : commands_) *response->add_commands() = std::move(command);
     commands_.clear();
-    response->set_lease_ms(10000);
+    response->set_lease_ms(lease_ms_);
     return grpc::Status::OK;
   }
 
@@ -233,6 +234,7 @@ class FakeCoordinator final : public v1::WorkerService::Service {
   std::set<std::string> known_;
   int next_worker_ = 0;
   int heartbeat_interval_ms_ = 20;
+  int lease_ms_ = 10000;
   bool heartbeat_not_found_ = false;
   grpc::Status complete_status_ = grpc::Status::OK;
   absl::Duration deregister_delay_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target fuzz_tokenizer_file with clang (-fsanitize=fuzzer,address,undefined),
-# compiling the ECG-Byte sources and the two util files they need directly, writes a seed corpus and
+# compiling the ECG-Byte sources and the two util files they need directly, writes a seed corpus
+# (small valid files and the ECG-Byte files of the bad-input corpus, tests/data/bad) and
 # runs the target for SECONDS (default 10). Exits non-zero when it finds a crash, a sanitizer report
 # or a broken round-trip property; the reproducer is left in OUT_DIR.
 # Usage: run_fuzz.sh SRC_ROOT OUT_DIR [SECONDS]      (CXX_FUZZ overrides the compiler, default clang++)
@@ -29,5 +30,6 @@ printf '{%s, "vocab_size": 259, "num_merges": 3, "training": {"seed": 1}, "merge
 printf '{%s, "merges": [[97, 97], [256, 256], [257, 257], [98, 258], [99, 259]]}\n' "$head" >"$seeds/doubling.json"
 printf '{%s, "merges": [[97, 98], [256, 99], [98, 99], [97, 258]]}\n' "$head" >"$seeds/duplicate.json"
 printf '{%s, "merges": []}\n' "$head" >"$seeds/empty.json"
+cp "$src"/tests/data/bad/tokenizer/ecg_byte_*.json "$seeds/"  # the bad-input corpus's ECG-Byte files
 
 fuzz_run fuzz_tokenizer_file "$seeds"
