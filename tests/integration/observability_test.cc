@@ -189,7 +189,7 @@ TEST(ObservabilityTest, EveryDashboardQueryReturnsDataAndEveryRuleEvaluates) {
       "model:\n  llm: {path: " + fx.model_dir + ", template: llama3}\n  lora: {rank: 4, alpha: 8}\n" +
       "train:\n  batch_size: 2\n  epochs: 2\n  max_tokens: 256\n  checkpoint_every: 5\n" +
       "  schedule: {name: constant}\n" +
-      "evaluate:\n  generation: {max_new_tokens: 24}\n  metrics: [accuracy]\n  ablation: [signal, zeros, none]\n" +
+      "evaluate:\n  generation: {max_new_tokens: 64}\n  metrics: [accuracy]\n  ablation: [signal, zeros, none]\n" +
       "resources: {ranks: 2, eval_shards: 2, cpus_per_rank: 1}\n";
   auto id = cluster.Submit(spec);
   ASSERT_TRUE(id.ok()) << id.status();
