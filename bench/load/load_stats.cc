@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/rpc/grpc_code_name.h"
+
 namespace ecgbench::bench {
 
 void LatencyRecorder::Add(int64_t micros) {
@@ -42,7 +44,7 @@ LatencySummary LatencyRecorder::Summarize() const {
 
 void ErrorCounter::Add(const char* method, const grpc::Status& status) {
   std::lock_guard<std::mutex> lock(mu_);
-  counts_[std::string(method) + " " + CodeName(status.error_code())]++;
+  counts_[std::string(method) + " " + common::GrpcCodeName(status.error_code())]++;
   total_++;
 }
 
@@ -122,27 +124,5 @@ int64_t FileBytes(const std::string& path) {
   return stat(path.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size) : 0;
 }
 
-const char* CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN_CODE";
-  }
-}
 
 }  // namespace ecgbench::bench

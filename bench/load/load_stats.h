@@ -77,7 +77,4 @@ ProcSample ReadProc(int pid);
 // Size of a file in bytes, 0 when it does not exist.
 int64_t FileBytes(const std::string& path);
 
-// gRPC status code as its name ("DEADLINE_EXCEEDED").
-const char* CodeName(grpc::StatusCode code);
-
 }  // namespace ecgbench::bench

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/rpc/grpc_code_name.h"
 
 namespace ecgbench::bench {
 
@@ -92,7 +93,7 @@ absl::Status SimWorkerPool::Register(int parallel) {
         std::lock_guard<std::mutex> lock(mu);
         if (first_error.ok()) {
           first_error = absl::UnavailableError(absl::StrCat("RegisterWorker ", req.name(), ": ",
-                                                            CodeName(st.error_code()), ": ", st.error_message()));
+                                                            common::GrpcCodeName(st.error_code()), ": ", st.error_message()));
         }
         continue;
       }

@@ -17,7 +17,4 @@ class MetricsInterceptorFactory final : public grpc::experimental::ServerInterce
   CoordinatorMetrics* const metrics_;
 };
 
-// "OK", "NOT_FOUND", ... as in the gRPC documentation.
-const char* GrpcCodeName(grpc::StatusCode code);
-
 }  // namespace ecgbench::server
